@@ -1,0 +1,10 @@
+// Package nsexec is the C preamble of a container init: the namespace work
+// that must happen while the process still has one thread, before the Go
+// runtime starts (see nsexec.c for the stages and why each one is there).
+//
+// Importing this package links the constructor into the binary. The
+// constructor does nothing unless the process was started as a container
+// init (the environment variable InitPipeEnv names an inherited socket).
+// The Go half of the wire protocol lives in protocol.go; this package never
+// touches mounts, cgroups or the container's configuration.
+package nsexec

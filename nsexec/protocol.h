@@ -1,0 +1,30 @@
+/*
+ * protocol.h: message and attribute numbers shared by nsexec.c and
+ * protocol.go. Change both together.
+ */
+#ifndef CM_NSEXEC_PROTOCOL_H
+#define CM_NSEXEC_PROTOCOL_H
+
+/* The environment variable naming the inherited socket; its presence marks a container init. */
+#define INIT_PIPE_ENV "_CM_INITPIPE"
+
+/* Messages on the socket between the cmrun parent and the init. */
+#define MSG_BOOTSTRAP       1 /* parent -> stage 0: attributes below */
+#define MSG_USERMAP_REQUEST 2 /* stage 0 -> parent: write my uid/gid maps */
+#define MSG_USERMAP_ACK     3 /* parent -> stage 0: maps written */
+#define MSG_PID             4 /* stage 0 -> parent: s32 pid of the init */
+#define MSG_ERROR           5 /* any stage -> parent: text, then the sender exits */
+#define MSG_CONFIG          6 /* parent -> Go init: JSON init configuration */
+#define MSG_READY           7 /* Go init -> parent: JSON trace, waiting for start */
+#define MSG_HOOKS           8 /* Go init -> parent: run prestart/createRuntime hooks now */
+#define MSG_HOOKS_DONE      9 /* parent -> Go init: hooks ran, go on */
+
+/* Bootstrap attributes. */
+#define ATTR_CLONE_FLAGS    1 /* u32 CLONE_NEW* flags */
+#define ATTR_NS_PATH        2 /* NUL-terminated path of a namespace to join */
+#define ATTR_TIMENS_OFFSETS 3 /* NUL-terminated /proc/self/timens_offsets text */
+
+#define MAX_NS_PATHS  16
+#define MAX_BOOTSTRAP (1 << 20)
+
+#endif

@@ -1,0 +1,226 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	goruntime "runtime"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"cm/nsexec"
+)
+
+// Init is the Go half of the container init ("cmrun init"). The nsexec
+// preamble has already put this process in the container's namespaces;
+// Init builds the root filesystem, reports ready, waits for "start" on
+// the exec fifo and execs the user's program. It returns only on error,
+// after reporting it to the parent.
+func Init() {
+	// Credentials, capabilities and seccomp filters are per thread in the
+	// kernel: set them and execve on one locked thread.
+	goruntime.LockOSThread()
+	fd, err := strconv.Atoi(os.Getenv(nsexec.InitPipeEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cmrun init: must be started by cmrun create")
+		os.Exit(1)
+	}
+	os.Unsetenv(nsexec.InitPipeEnv)
+	sock := os.NewFile(uintptr(fd), "init-socket")
+	err = initContainer(sock, fd)
+	nsexec.WriteMsg(sock, nsexec.MsgError, []byte(err.Error()))
+	os.Exit(1)
+}
+
+func initContainer(sock *os.File, sockFd int) error {
+	typ, payload, err := nsexec.ReadMsg(sock)
+	if err != nil {
+		return fmt.Errorf("read init config: %w", err)
+	}
+	if typ != nsexec.MsgConfig {
+		return fmt.Errorf("protocol error: expected config, got message %d", typ)
+	}
+	var cfg initConfig
+	if err := json.Unmarshal(payload, &cfg); err != nil {
+		return fmt.Errorf("decode init config: %w", err)
+	}
+	// The fds that follow the socket, in the order create.go passes them.
+	fifoFd := sockFd + 1
+	consoleFd := -1
+	if cfg.Console {
+		consoleFd = sockFd + 2
+	}
+	s := cfg.Bundle.Spec
+	t := NewTrace(cfg.Trace)
+
+	if ns := findNamespace(s, specs.MountNamespace); ns != nil && ns.Path == "" {
+		err := setupRootfs(&cfg, t, func() error { return hooksBeforePivot(&cfg, sock, t) })
+		if err != nil {
+			return err
+		}
+	} else if err := hooksBeforePivot(&cfg, sock, t); err != nil {
+		return err
+	}
+	if err := setNames(s); err != nil {
+		return err
+	}
+	done := t.Step("init", "sysctl, rlimits, io priority, personality")
+	err = applyKernelSettings(s)
+	done()
+	if err != nil {
+		return err
+	}
+	if consoleFd >= 0 {
+		done := t.Step("init", "allocate terminal")
+		err := setupConsole(consoleFd, s.Process.ConsoleSize)
+		done()
+		if err != nil {
+			return err
+		}
+	}
+	p := s.Process
+	exe, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return err
+	}
+	done = t.Step("init", "set user %d:%d, capabilities, no_new_privs", p.User.UID, p.User.GID)
+	err = finalizeProcess(p)
+	done()
+	if err != nil {
+		return err
+	}
+	if err := unix.Chdir(p.Cwd); err != nil {
+		return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
+	}
+	ready, _ := json.Marshal(readyMsg{Trace: t.Steps})
+	if err := nsexec.WriteMsg(sock, nsexec.MsgReady, ready); err != nil {
+		return err
+	}
+	sock.Close()
+
+	// Block until "cmrun start" opens the fifo. The fifo's path is gone
+	// after pivot_root; the O_PATH descriptor still names it.
+	if err := waitForStart(fifoFd); err != nil {
+		// Nobody listens on the socket any more: stderr is all we have.
+		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
+		os.Exit(1)
+	}
+	if err := startContainerHooks(&cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
+		os.Exit(1)
+	}
+	closeExtraFds(firstExtraFd + cfg.ExtraFds)
+	if err := loadSeccomp(s); err != nil {
+		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
+		os.Exit(1)
+	}
+	err = unix.Exec(exe, p.Args, p.Env)
+	fmt.Fprintf(os.Stderr, "cmrun init: exec %s: %v\n", exe, err)
+	os.Exit(127)
+	return nil
+}
+
+// hooksBeforePivot runs the hooks that must see both worlds: the parent
+// runs prestart and createRuntime (runtime namespace), then the init runs
+// createContainer (container namespaces, host paths still visible).
+func hooksBeforePivot(cfg *initConfig, sock *os.File, t *Trace) error {
+	if cfg.Hooks {
+		if err := nsexec.WriteMsg(sock, nsexec.MsgHooks, nil); err != nil {
+			return err
+		}
+		typ, _, err := nsexec.ReadMsg(sock)
+		if err != nil || typ != nsexec.MsgHooksDone {
+			return fmt.Errorf("waiting for the parent's hooks: message %d, %v", typ, err)
+		}
+	}
+	s := cfg.Bundle.Spec
+	if s.Hooks == nil || len(s.Hooks.CreateContainer) == 0 {
+		return nil
+	}
+	return runHooks("createContainer", s.Hooks.CreateContainer, cfg.hookState(specs.StateCreating), t)
+}
+
+func startContainerHooks(cfg *initConfig) error {
+	s := cfg.Bundle.Spec
+	if s.Hooks == nil || len(s.Hooks.StartContainer) == 0 {
+		return nil
+	}
+	return runHooks("startContainer", s.Hooks.StartContainer, cfg.hookState(specs.StateCreated), nil)
+}
+
+func (cfg *initConfig) hookState(status specs.ContainerState) specs.State {
+	return specs.State{Version: specs.Version, ID: cfg.ID, Status: status, Pid: cfg.Pid,
+		Bundle: cfg.Bundle.Dir, Annotations: cfg.Bundle.Spec.Annotations}
+}
+
+func setNames(s *specs.Spec) error {
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("hostname %q: %w", s.Hostname, err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("domainname %q: %w", s.Domainname, err)
+		}
+	}
+	return nil
+}
+
+func applyKernelSettings(s *specs.Spec) error {
+	for key, value := range s.Linux.Sysctl {
+		path := "/proc/sys/" + sysctlPath(key)
+		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+			return fmt.Errorf("linux.sysctl %s=%s: %w", key, value, err)
+		}
+	}
+	if err := setRlimits(s.Process.Rlimits); err != nil {
+		return err
+	}
+	if err := setIOPriority(s.Process.IOPriority); err != nil {
+		return err
+	}
+	return setPersonality(s.Linux.Personality)
+}
+
+// sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward".
+func sysctlPath(key string) string {
+	b := []byte(key)
+	for i := range b {
+		if b[i] == '.' {
+			b[i] = '/'
+		}
+	}
+	return string(b)
+}
+
+// waitForStart opens the exec fifo for writing, which blocks until a
+// reader ("cmrun start") opens it, then writes one byte to say "started".
+func waitForStart(fifoFd int) error {
+	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+	if _, err := fifo.Write([]byte{'0'}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	unix.Close(fifoFd)
+	return nil
+}
+
+// closeExtraFds marks every descriptor from first up close-on-exec, so the
+// program inherits only stdio and the fds it was promised (--preserve-fds).
+func closeExtraFds(first int) {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// hasCreateHooks reports whether the init must pause so the parent can run
+// prestart and createRuntime hooks (after the namespaces exist, before
+// pivot_root).
+func hasCreateHooks(s *specs.Spec) bool {
+	return s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0)
+}
+
+// runCreateHooks runs the hooks the runtime-spec calls in the runtime
+// namespace during create: prestart (deprecated, still used by some
+// tools) and createRuntime.
+func runCreateHooks(c *Container, s *specs.Spec, pid int, t *Trace) error {
+	st := specs.State{Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: pid, Bundle: c.Bundle, Annotations: s.Annotations}
+	if err := runHooks("prestart", s.Hooks.Prestart, st, t); err != nil {
+		return err
+	}
+	return runHooks("createRuntime", s.Hooks.CreateRuntime, st, t)
+}
+
+// runHooks runs hooks in order with the state on stdin. The first failure
+// stops the list and is returned; callers decide whether it is fatal,
+// as the spec differs per hook kind.
+func runHooks(kind string, hooks []specs.Hook, st specs.State, t *Trace) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
+	}
+	for i, h := range hooks {
+		done := t.Step("cmrun", "hook %s[%d] %s", kind, i, h.Path)
+		err := runHook(h, state)
+		done()
+		if err != nil {
+			return fmt.Errorf("%s hook %d (%s): %w", kind, i, h.Path, err)
+		}
+	}
+	return nil
+}
+
+func runHook(h specs.Hook, state []byte) error {
+	ctx := context.Background()
+	if h.Timeout != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
+		defer cancel()
+	}
+	// args[0] is argv[0] as the spec says; the path is what runs.
+	cmd := exec.CommandContext(ctx, h.Path)
+	if len(h.Args) > 0 {
+		cmd.Args = h.Args
+	} else {
+		cmd.Args = []string{h.Path}
+	}
+	cmd.Env = h.Env
+	cmd.Stdin = bytes.NewReader(state)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("timed out after %ds", *h.Timeout)
+	}
+	if err != nil {
+		if msg := strings.TrimSpace(out.String()); msg != "" {
+			return fmt.Errorf("%w: %s", err, firstLine(msg))
+		}
+		return err
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

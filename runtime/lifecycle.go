@@ -1,0 +1,200 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// lock takes an exclusive lock on the container's directory, so two cmrun
+// commands cannot start or delete the same container at once. The lock
+// goes away with the returned file (or the process).
+func (c *Container) lock() (*os.File, error) {
+	f, err := os.Open(c.Dir())
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q %w", c.ID, ErrNotExist)
+		}
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock container %s: %w", c.ID, err)
+	}
+	return f, nil
+}
+
+// Start lets a created container's init exec the user's program.
+func Start(root, id string) (*Container, error) {
+	c, err := Load(root, id)
+	if err != nil {
+		return nil, err
+	}
+	l, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	if st := c.Status(); st != specs.StateCreated {
+		return nil, fmt.Errorf("cannot start container %s: %w (it is %s)", id, ErrNotCreated, st)
+	}
+	if err := c.releaseInit(); err != nil {
+		return nil, err
+	}
+	os.Remove(filepath.Join(c.Dir(), fifoFile))
+	if c.Config.Hooks != nil {
+		// The spec: a failing poststart hook is a warning, the container keeps running.
+		if err := runHooks("poststart", c.Config.Hooks.Poststart, c.OCIState(), nil); err != nil {
+			fmt.Fprintf(os.Stderr, "cmrun: warning: %v\n", err)
+		}
+	}
+	return c, nil
+}
+
+// releaseInit opens the exec fifo and reads the init's byte. Opening it
+// read-write never blocks, and a pidfd tells us if the init died instead
+// of waiting forever for a byte that will never come.
+func (c *Container) releaseInit() error {
+	fifo, err := os.OpenFile(filepath.Join(c.Dir(), fifoFile), os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+	pidfd, err := unix.PidfdOpen(c.Pid, 0)
+	if err != nil {
+		return fmt.Errorf("container init %d: %w", c.Pid, ErrNoSuchProc)
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(fifo.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return fmt.Errorf("wait for container init: %w", err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			var b [1]byte
+			if _, err := io.ReadFull(fifo, b[:]); err != nil {
+				return fmt.Errorf("read exec fifo: %w", err)
+			}
+			return nil
+		}
+		if fds[1].Revents != 0 {
+			return fmt.Errorf("container init exited before start: %w", ErrNotRunning)
+		}
+	}
+}
+
+// Kill sends a signal to the container's init, or with all to every
+// process in its cgroup.
+func Kill(root, id string, sig unix.Signal, all bool) error {
+	c, err := Load(root, id)
+	if err != nil {
+		return err
+	}
+	switch c.Status() {
+	case specs.StateStopped, specs.StateCreating:
+		return fmt.Errorf("cannot signal container %s: %w", id, ErrNotRunning)
+	}
+	if all {
+		cg, err := c.cgroup()
+		if err != nil {
+			return err
+		}
+		return cg.KillAll(sig)
+	}
+	return c.signalInit(sig)
+}
+
+// signalInit uses a pidfd so a recycled pid can never receive the signal.
+func (c *Container) signalInit(sig unix.Signal) error {
+	pidfd, err := unix.PidfdOpen(c.Pid, 0)
+	if err != nil {
+		return fmt.Errorf("signal container %s: %w", c.ID, ErrNoSuchProc)
+	}
+	defer unix.Close(pidfd)
+	if !c.initAlive() {
+		return fmt.Errorf("signal container %s: %w", c.ID, ErrNotRunning)
+	}
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("signal container %s: %w", c.ID, ErrNoSuchProc)
+		}
+		return fmt.Errorf("signal container %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Delete removes a stopped container: its processes, cgroup and state.
+// With force a container in any state is killed first.
+func Delete(root, id string, force bool) error {
+	c, err := Load(root, id)
+	if err != nil {
+		return err
+	}
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	st := c.Status()
+	if st != specs.StateStopped && !force {
+		return fmt.Errorf("cannot delete container %s that is %s: %w (use --force)", id, st, ErrNotStopped)
+	}
+	if err := c.destroy(); err != nil {
+		return err
+	}
+	if c.Config != nil && c.Config.Hooks != nil {
+		// The spec: a failing poststop hook is a warning, delete still succeeds.
+		stopped := c.OCIState()
+		stopped.Status = specs.StateStopped
+		if err := runHooks("poststop", c.Config.Hooks.Poststop, stopped, nil); err != nil {
+			fmt.Fprintf(os.Stderr, "cmrun: warning: %v\n", err)
+		}
+	}
+	return nil
+}
+
+// destroy kills whatever is left of the container and removes its cgroup
+// and state directory. It is also the undo of a failed create.
+func (c *Container) destroy() error {
+	if c.initAlive() {
+		c.signalInit(unix.SIGKILL)
+		c.waitInitGone(5 * time.Second)
+	}
+	if c.CgroupPath != "" {
+		cg, err := c.cgroup()
+		if err == nil {
+			// Without a PID namespace the init's death does not take its
+			// children along: the cgroup knows them all.
+			if err := cg.KillAll(unix.SIGKILL); err != nil {
+				return fmt.Errorf("kill processes of %s: %w", c.ID, err)
+			}
+			if err := cg.Destroy(); err != nil {
+				return fmt.Errorf("remove cgroup of %s: %w", c.ID, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(c.Dir()); err != nil {
+		return fmt.Errorf("remove state of %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// waitInitGone waits until the init has exited (it may not be our child).
+func (c *Container) waitInitGone(timeout time.Duration) {
+	pidfd, err := unix.PidfdOpen(c.Pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	unix.Poll(fds, int(timeout.Milliseconds()))
+}

@@ -1,0 +1,195 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// mountFlags maps mount(8) option words to the flags they set (set=true)
+// or clear (set=false).
+var mountFlags = map[string]struct {
+	set  bool
+	flag uintptr
+}{
+	"ro": {true, unix.MS_RDONLY}, "rw": {false, unix.MS_RDONLY},
+	"nosuid": {true, unix.MS_NOSUID}, "suid": {false, unix.MS_NOSUID},
+	"nodev": {true, unix.MS_NODEV}, "dev": {false, unix.MS_NODEV},
+	"noexec": {true, unix.MS_NOEXEC}, "exec": {false, unix.MS_NOEXEC},
+	"sync": {true, unix.MS_SYNCHRONOUS}, "async": {false, unix.MS_SYNCHRONOUS},
+	"dirsync": {true, unix.MS_DIRSYNC}, "remount": {true, unix.MS_REMOUNT},
+	"mand": {true, unix.MS_MANDLOCK}, "nomand": {false, unix.MS_MANDLOCK},
+	"noatime": {true, unix.MS_NOATIME}, "atime": {false, unix.MS_NOATIME},
+	"nodiratime": {true, unix.MS_NODIRATIME}, "diratime": {false, unix.MS_NODIRATIME},
+	"relatime": {true, unix.MS_RELATIME}, "norelatime": {false, unix.MS_RELATIME},
+	"strictatime": {true, unix.MS_STRICTATIME}, "nostrictatime": {false, unix.MS_STRICTATIME},
+	"lazytime": {true, unix.MS_LAZYTIME}, "nolazytime": {false, unix.MS_LAZYTIME},
+	"silent": {true, unix.MS_SILENT}, "loud": {false, unix.MS_SILENT},
+	"nosymfollow": {true, unix.MS_NOSYMFOLLOW}, "symfollow": {false, unix.MS_NOSYMFOLLOW},
+	"bind": {true, unix.MS_BIND}, "rbind": {true, unix.MS_BIND | unix.MS_REC},
+}
+
+// propagationFlags are the mount propagation types (mount_namespaces(7)).
+var propagationFlags = map[string]uintptr{
+	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
+	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
+	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
+	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+// unsupportedOptions are options other runtimes accept that cmrun cannot honour.
+var unsupportedOptions = map[string]string{
+	"idmap": "idmapped mounts", "ridmap": "idmapped mounts",
+	"rro": "recursive read-only mounts", "rrw": "recursive mount attributes",
+}
+
+// mountOptions is a parsed options list of one mount.
+type mountOptions struct {
+	flags       uintptr   // flags for mount(2)
+	propagation []uintptr // applied one by one after the mount
+	data        []string  // everything else goes to the filesystem (mode=755, size=...)
+}
+
+func (o mountOptions) bind() bool { return o.flags&unix.MS_BIND != 0 }
+
+func parseMountOptions(opts []string) (mountOptions, error) {
+	var o mountOptions
+	for _, opt := range opts {
+		if f, ok := mountFlags[opt]; ok {
+			if f.set {
+				o.flags |= f.flag
+			} else {
+				o.flags &^= f.flag
+			}
+			continue
+		}
+		if p, ok := propagationFlags[opt]; ok {
+			o.propagation = append(o.propagation, p)
+			continue
+		}
+		if what, ok := unsupportedOptions[opt]; ok {
+			return o, fmt.Errorf("%q (%s) is not supported by cmrun", opt, what)
+		}
+		if opt == "tmpcopyup" {
+			continue // runc's copy-up of image content into a tmpfs: not done, the tmpfs starts empty
+		}
+		o.data = append(o.data, opt)
+	}
+	return o, nil
+}
+
+// mountInRootfs performs one entry of config.json's mounts, with its
+// destination resolved safely inside the root filesystem.
+func mountInRootfs(cfg *initConfig, m specs.Mount) error {
+	rootfs := cfg.Bundle.Rootfs
+	opts, err := parseMountOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	dest, err := secureJoin(rootfs, m.Destination)
+	if err != nil {
+		return fmt.Errorf("resolve destination: %w", err)
+	}
+	switch {
+	case m.Type == "cgroup" || m.Type == "cgroup2":
+		return mountCgroup(cfg, dest, opts)
+	case opts.bind() || m.Type == "bind":
+		opts.flags |= unix.MS_BIND
+		return bindMount(cfg.Bundle.Dir, m.Source, dest, opts)
+	}
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	data := strings.Join(opts.data, ",")
+	err = unix.Mount(m.Source, dest, m.Type, opts.flags, data)
+	if err != nil && m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
+		// Without its own network namespace a container may not mount a
+		// new sysfs; show it the host's read-only instead, as runc does.
+		err = unix.Mount("/sys", dest, "", unix.MS_BIND|unix.MS_REC, "")
+		if err == nil {
+			err = remount(dest, opts.flags|unix.MS_RDONLY|unix.MS_BIND)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, m.Destination, err)
+	}
+	return setPropagation(dest, opts.propagation)
+}
+
+// bindMount makes source (absolute, or relative to the bundle) visible at dest.
+func bindMount(bundleDir, source, dest string, opts mountOptions) error {
+	if !filepath.IsAbs(source) {
+		source = filepath.Join(bundleDir, source)
+	}
+	fi, err := os.Stat(source)
+	if err != nil {
+		return fmt.Errorf("bind source: %w", err)
+	}
+	if err := createMountPoint(dest, fi.IsDir()); err != nil {
+		return err
+	}
+	// A bind mount ignores every flag but MS_BIND|MS_REC on the first
+	// call: read-only and friends need a remount.
+	if err := unix.Mount(source, dest, "", opts.flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", source, dest, err)
+	}
+	if rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); rest != 0 {
+		if err := remount(dest, opts.flags); err != nil {
+			return err
+		}
+	}
+	return setPropagation(dest, opts.propagation)
+}
+
+// remount changes the flags of an existing bind mount. In a user namespace
+// the kernel "locks" nosuid/nodev/noexec/ro/atime flags inherited from a
+// more privileged mount, so on EPERM retry while keeping what is there.
+func remount(dest string, flags uintptr) error {
+	flags |= unix.MS_REMOUNT | unix.MS_BIND
+	err := unix.Mount("", dest, "", flags, "")
+	if errors.Is(err, unix.EPERM) {
+		var st unix.Statfs_t
+		if serr := unix.Statfs(dest, &st); serr == nil {
+			locked := uintptr(st.Flags) & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY |
+				unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME)
+			err = unix.Mount("", dest, "", flags|locked, "")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("remount %s: %w", dest, err)
+	}
+	return nil
+}
+
+func setPropagation(dest string, props []uintptr) error {
+	for _, p := range props {
+		if err := unix.Mount("", dest, "", p, ""); err != nil {
+			return fmt.Errorf("set propagation of %s: %w", dest, err)
+		}
+	}
+	return nil
+}
+
+// createMountPoint makes dest a directory or an empty file, matching what
+// will be mounted on it.
+func createMountPoint(dest string, dir bool) error {
+	if dir {
+		if err := os.MkdirAll(dest, 0o755); err != nil {
+			return fmt.Errorf("create mount point: %w", err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	f, err := os.OpenFile(dest, os.O_CREATE|os.O_RDONLY|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,137 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// rlimitTypes maps OCI rlimit names to setrlimit(2) resources.
+var rlimitTypes = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// ioprioClasses maps OCI I/O priority classes to ioprio_set(2) classes.
+var ioprioClasses = map[specs.IOPriorityClass]int{
+	specs.IOPRIO_CLASS_RT: 1, specs.IOPRIO_CLASS_BE: 2, specs.IOPRIO_CLASS_IDLE: 3,
+}
+
+// personalities maps OCI personality domains to personality(2) values.
+var personalities = map[specs.LinuxPersonalityDomain]uintptr{
+	specs.PerLinux: 0x0000, specs.PerLinux32: 0x0008,
+}
+
+// setRlimits applies process.rlimits to the init (and so to what it execs).
+func setRlimits(rl []specs.POSIXRlimit) error {
+	for _, r := range rl {
+		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := unix.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
+			// Raising a hard limit needs CAP_SYS_RESOURCE; say so, it is the usual cause.
+			return fmt.Errorf("process.rlimits %s soft=%d hard=%d: %w (raising a hard limit needs CAP_SYS_RESOURCE)", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	return nil
+}
+
+func setIOPriority(p *specs.LinuxIOPriority) error {
+	if p == nil {
+		return nil
+	}
+	const ioprioWhoProcess = 1
+	prio := ioprioClasses[p.Class]<<13 | p.Priority
+	if _, _, errno := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(prio)); errno != 0 {
+		return fmt.Errorf("process.ioPriority: %w", errno)
+	}
+	return nil
+}
+
+func setPersonality(p *specs.LinuxPersonality) error {
+	if p == nil {
+		return nil
+	}
+	if _, _, errno := unix.Syscall(unix.SYS_PERSONALITY, personalities[p.Domain], 0, 0); errno != 0 {
+		return fmt.Errorf("linux.personality: %w", errno)
+	}
+	return nil
+}
+
+// setUser switches to process.user. Group changes come first: once the
+// uid is not 0 we may no longer change groups.
+func setUser(u specs.User) error {
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	// setgroups is refused in a user namespace whose setgroups file says
+	// "deny"; then there is nothing to set anyway when no groups are asked.
+	if err := unix.Setgroups(groups); err != nil && !(len(groups) == 0 && errors.Is(err, unix.EPERM)) {
+		return fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
+	}
+	if u.Umask != nil {
+		unix.Umask(int(*u.Umask))
+	}
+	return nil
+}
+
+// defaultPath is used to find process.args[0] when process.env has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// lookPath finds the program to exec inside the container, the way a
+// shell would, so a missing program fails "create" with its name.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := checkExecutable(name); err != nil {
+			return "", fmt.Errorf("exec %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := defaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, name)
+		if checkExecutable(candidate) == nil {
+			return candidate, nil
+		}
+	}
+	return "", fmt.Errorf("exec %q: executable file not found in $PATH", name)
+}
+
+func checkExecutable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return errors.New("no such file or directory")
+		}
+		return err
+	}
+	if fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	if fi.Mode()&0o111 == 0 {
+		return errors.New("permission denied")
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunOptions are the inputs of "cmrun run".
+type RunOptions struct {
+	CreateOptions
+	Detach bool // return once started instead of waiting for the exit
+}
+
+// Run creates and starts a container and, unless detached, waits for it,
+// forwarding signals, and removes it. It returns the container's exit
+// code: the program's own, or 128+N when signal N killed it.
+func Run(o RunOptions) (int, error) {
+	t := o.Trace
+	// Catch signals before the container exists, so none is lost between
+	// create and wait; they are forwarded to the container.
+	sigs := make(chan os.Signal, 64)
+	if !o.Detach {
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+	}
+	var tty *ttyProxy
+	if !o.Detach {
+		b, err := LoadBundle(o.BundleDir)
+		if err != nil {
+			return 0, err
+		}
+		if b.Spec.Process.Terminal && o.ConsoleSocket == "" {
+			if tty, err = newTTYProxy(); err != nil {
+				return 0, err
+			}
+			defer tty.Close()
+			o.consoleFile = tty.remote
+		}
+	}
+	c, err := Create(o.CreateOptions)
+	if err != nil {
+		return 0, err
+	}
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			Delete(o.Root, c.ID, true)
+			return 0, err
+		}
+	}
+	done := t.Step("cmrun", "start (release the init through the exec fifo)")
+	_, err = Start(o.Root, c.ID)
+	done()
+	if err != nil {
+		Delete(o.Root, c.ID, true)
+		return 0, err
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	done = t.Step("cmrun", "wait for the container to exit")
+	code, err := waitForwarding(c, sigs, tty)
+	done()
+	if tty != nil {
+		tty.drain()
+	}
+	done = t.Step("cmrun", "delete (cgroup, state)")
+	if derr := Delete(o.Root, c.ID, true); derr != nil && err == nil {
+		err = derr
+	}
+	done()
+	return code, err
+}
+
+// waitForwarding waits for the init, our child thanks to CLONE_PARENT,
+// and passes on every signal cmrun receives meanwhile.
+func waitForwarding(c *Container, sigs chan os.Signal, tty *ttyProxy) (int, error) {
+	type result struct {
+		ws  unix.WaitStatus
+		err error
+	}
+	exited := make(chan result, 1)
+	go func() {
+		var ws unix.WaitStatus
+		for {
+			_, err := unix.Wait4(c.Pid, &ws, 0, nil)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			exited <- result{ws, err}
+			return
+		}
+	}()
+	for {
+		select {
+		case r := <-exited:
+			if r.err != nil {
+				return 0, fmt.Errorf("wait for container init %d: %w", c.Pid, r.err)
+			}
+			return exitCode(r.ws), nil
+		case s := <-sigs:
+			sig := s.(unix.Signal)
+			switch sig {
+			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+				// SIGCHLD is about our own children, SIGURG is the Go
+				// runtime's preemption signal: neither is for the container.
+			case unix.SIGWINCH:
+				if tty != nil {
+					tty.resize()
+				}
+			default:
+				c.signalInit(sig)
+			}
+		}
+	}
+}
+
+// exitCode follows the shell's convention for a process killed by a signal.
+func exitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// copyAndClose is a goroutine body for one direction of the tty proxy.
+func copyAndClose(dst io.Writer, src io.Reader, done chan<- struct{}) {
+	io.Copy(dst, src)
+	if done != nil {
+		close(done)
+	}
+}

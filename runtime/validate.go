@@ -1,0 +1,201 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Validate checks everything in the bundle that can be checked before
+// anything is created, so a bad config leaves nothing behind. Each
+// problem is reported with the config.json field it is about.
+func (b *Bundle) Validate() error {
+	s := b.Spec
+	checks := []func(*specs.Spec) error{
+		checkVersion,
+		b.checkRoot,
+		checkProcess,
+		checkHostname,
+		checkMounts,
+		checkLinux,
+		checkHooks,
+	}
+	for _, check := range checks {
+		if err := check(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkVersion(s *specs.Spec) error {
+	if s.Version == "" {
+		return configErr("ociVersion", "must be set")
+	}
+	if !strings.HasPrefix(s.Version, "1.") {
+		return configErr("ociVersion", "%q is not a 1.x runtime-spec version", s.Version)
+	}
+	return nil
+}
+
+func (b *Bundle) checkRoot(s *specs.Spec) error {
+	if s.Root == nil || s.Root.Path == "" {
+		return configErr("root.path", "must be set")
+	}
+	path := s.Root.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(b.Dir, path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return configErr("root.path", "%s does not exist", path)
+		}
+		return configErr("root.path", "%v", err)
+	}
+	if !fi.IsDir() {
+		return configErr("root.path", "%s is not a directory", path)
+	}
+	b.Rootfs = path
+	return nil
+}
+
+func checkProcess(s *specs.Spec) error {
+	p := s.Process
+	if p == nil {
+		return configErr("process", "must be set to create a container")
+	}
+	if len(p.Args) == 0 || p.Args[0] == "" {
+		return configErr("process.args", "must not be empty")
+	}
+	if p.Cwd == "" {
+		return configErr("process.cwd", "must be set")
+	}
+	if !filepath.IsAbs(p.Cwd) {
+		return configErr("process.cwd", "%q must be an absolute path", p.Cwd)
+	}
+	for i, kv := range p.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return configErr(fmt.Sprintf("process.env[%d]", i), "%q is not KEY=VALUE", kv)
+		}
+	}
+	if err := checkRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
+		return configErr("process.oomScoreAdj", "%d is outside -1000..1000", *p.OOMScoreAdj)
+	}
+	if p.ApparmorProfile != "" {
+		return configErr("process.apparmorProfile", "AppArmor is not supported by cmrun")
+	}
+	if p.SelinuxLabel != "" {
+		return configErr("process.selinuxLabel", "SELinux is not supported by cmrun")
+	}
+	if p.Scheduler != nil {
+		return configErr("process.scheduler", "not supported by cmrun")
+	}
+	if p.ExecCPUAffinity != nil {
+		return configErr("process.execCPUAffinity", "not supported by cmrun")
+	}
+	if p.IOPriority != nil {
+		if _, ok := ioprioClasses[p.IOPriority.Class]; !ok {
+			return configErr("process.ioPriority.class", "unknown class %q", p.IOPriority.Class)
+		}
+		if p.IOPriority.Priority < 0 || p.IOPriority.Priority > 7 {
+			return configErr("process.ioPriority.priority", "%d is outside 0..7", p.IOPriority.Priority)
+		}
+	}
+	return nil
+}
+
+func checkRlimits(rl []specs.POSIXRlimit) error {
+	seen := map[string]bool{}
+	for i, r := range rl {
+		field := fmt.Sprintf("process.rlimits[%d]", i)
+		if _, ok := rlimitTypes[r.Type]; !ok {
+			return configErr(field+".type", "unknown rlimit %q", r.Type)
+		}
+		if seen[r.Type] {
+			return configErr(field+".type", "%s is set twice", r.Type)
+		}
+		seen[r.Type] = true
+		if r.Soft > r.Hard {
+			return configErr(field, "soft limit %d is above hard limit %d", r.Soft, r.Hard)
+		}
+	}
+	return nil
+}
+
+func checkHostname(s *specs.Spec) error {
+	for _, f := range []struct{ field, value string }{{"hostname", s.Hostname}, {"domainname", s.Domainname}} {
+		if f.value == "" {
+			continue
+		}
+		if !hasNamespace(s, specs.UTSNamespace) {
+			return configErr(f.field, "needs a UTS namespace, and linux.namespaces has none")
+		}
+		if len(f.value) > 64 {
+			return configErr(f.field, "%q is longer than 64 bytes", f.value)
+		}
+	}
+	return nil
+}
+
+func checkMounts(s *specs.Spec) error {
+	for i, m := range s.Mounts {
+		field := fmt.Sprintf("mounts[%d]", i)
+		if m.Destination == "" {
+			return configErr(field+".destination", "must be set")
+		}
+		if _, err := parseMountOptions(m.Options); err != nil {
+			return configErr(field+".options", "%v", err)
+		}
+		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			return configErr(field+".uidMappings", "idmapped mounts are not supported by cmrun")
+		}
+	}
+	return nil
+}
+
+func checkHooks(s *specs.Spec) error {
+	if s.Hooks == nil {
+		return nil
+	}
+	lists := map[string][]specs.Hook{
+		"prestart": s.Hooks.Prestart, "createRuntime": s.Hooks.CreateRuntime,
+		"createContainer": s.Hooks.CreateContainer, "startContainer": s.Hooks.StartContainer,
+		"poststart": s.Hooks.Poststart, "poststop": s.Hooks.Poststop,
+	}
+	for name, hooks := range lists {
+		for i, h := range hooks {
+			field := fmt.Sprintf("hooks.%s[%d]", name, i)
+			if !filepath.IsAbs(h.Path) {
+				return configErr(field+".path", "%q must be an absolute path", h.Path)
+			}
+			if h.Timeout != nil && *h.Timeout <= 0 {
+				return configErr(field+".timeout", "must be greater than zero")
+			}
+		}
+	}
+	return nil
+}
+
+// hasNamespace reports whether the config creates or joins a namespace of type t.
+func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	return findNamespace(s, t) != nil
+}
+
+func findNamespace(s *specs.Spec, t specs.LinuxNamespaceType) *specs.LinuxNamespace {
+	if s.Linux == nil {
+		return nil
+	}
+	for i := range s.Linux.Namespaces {
+		if s.Linux.Namespaces[i].Type == t {
+			return &s.Linux.Namespaces[i]
+		}
+	}
+	return nil
+}
