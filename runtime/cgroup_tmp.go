@@ -14,10 +14,10 @@ type cgroup interface {
 }
 type nocg struct{ p string }
 
-func (n nocg) Path() string      { return n.p }
-func (n nocg) Add(int) error     { return nil }
-func (n nocg) Destroy() error    { return nil }
+func (n nocg) Path() string                                     { return n.p }
+func (n nocg) Add(int) error                                    { return nil }
+func (n nocg) Destroy() error                                   { return nil }
 func (c *Container) createCgroup(s *specs.Spec) (cgroup, error) { return nocg{"/" + c.ID}, nil }
-func (c *Container) frozen() (bool, error) { return false, nil }
-func (n nocg) KillAll(unix.Signal) error { return nil }
-func (c *Container) cgroup() (cgroup, error) { return nocg{c.CgroupPath}, nil }
+func (c *Container) frozen() (bool, error)                      { return false, nil }
+func (n nocg) KillAll(unix.Signal) error                        { return nil }
+func (c *Container) cgroup() (cgroup, error)                    { return nocg{c.CgroupPath}, nil }

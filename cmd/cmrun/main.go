@@ -44,14 +44,14 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-	"create": {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
-	"start":  {"ID", "run the user's program in a created container", cmdStart},
-	"run":    {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
-	"state":  {"ID", "print the OCI state of a container as JSON", cmdState},
-	"kill":   {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
-	"delete": {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},
-	"list":   {"[--format table|json] [--quiet]", "list containers", cmdList},
-	"spec":   {"[--bundle DIR] [-- CMD [ARG...]]", "write a default config.json (running CMD without a terminal, if given)", cmdSpec},
+		"create": {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
+		"start":  {"ID", "run the user's program in a created container", cmdStart},
+		"run":    {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
+		"state":  {"ID", "print the OCI state of a container as JSON", cmdState},
+		"kill":   {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
+		"delete": {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},
+		"list":   {"[--format table|json] [--quiet]", "list containers", cmdList},
+		"spec":   {"[--bundle DIR] [-- CMD [ARG...]]", "write a default config.json (running CMD without a terminal, if given)", cmdSpec},
 	}
 }
 

@@ -1,0 +1,67 @@
+# cm: a Linux container manager. `make demo` and `make test` do everything
+# on a fresh Debian 12 machine as root; see README.md.
+
+GO      ?= go
+BIN     := bin
+BUNDLE  := build/bundle
+BINARIES := $(notdir $(wildcard cmd/*))
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=0.1.0 -X main.commit=$(VERSION)
+
+# Debian packages, by what needs them.
+PKGS_BUILD := gcc libc6-dev libseccomp-dev pkg-config busybox-static
+PKGS_TEST  := $(PKGS_BUILD) iproute2 util-linux qemu-system-x86 xz-utils zstd
+PKGS_BENCH := $(PKGS_BUILD) runc crun hyperfine
+
+export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
+
+.PHONY: all build deps deps-test deps-bench bundle demo test unit fuzz bench clean
+
+all: build
+
+# install-missing installs only the packages dpkg does not already have.
+define install-missing
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call install-missing,$(PKGS_BUILD))
+deps-test:
+	$(call install-missing,$(PKGS_TEST))
+deps-bench:
+	$(call install-missing,$(PKGS_BENCH))
+
+build: deps
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+# The default bundle: a static busybox root filesystem and cmrun's default config.
+DEMO := echo "hello from $$(hostname): I am PID $$$$ in my own namespaces"; echo "my root:"; ls /; \
+	echo "my processes:"; ps -o pid,user,comm; echo "my capabilities:"; grep Cap /proc/self/status
+
+bundle: build
+	tests/mkbundle.sh $(BUNDLE) sh -c '$(DEMO)'
+
+demo: bundle
+	cd $(BUNDLE) && ../../$(BIN)/cmrun --root /run/cmrun run --trace demo-$$$$
+
+test: deps-test build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 14m ./...
+
+unit: build
+	$(GO) test -count=1 -short ./...
+
+fuzz: build
+	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s ./runtime
+
+bench: deps-bench build
+	@echo "benchmarks arrive with the speed issue"; exit 1
+
+clean:
+	rm -rf $(BIN) build
