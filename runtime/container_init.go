@@ -72,6 +72,15 @@ func initContainer(sock *os.File, sockFd int) error {
 	if err != nil {
 		return err
 	}
+	// After the sysctls: /proc/sys is usually one of the read-only paths.
+	if ns := findNamespace(s, specs.MountNamespace); ns != nil && ns.Path == "" {
+		done = t.Step("init", "masked and read-only paths")
+		err = maskAndProtect(s.Linux)
+		done()
+		if err != nil {
+			return err
+		}
+	}
 	if consoleFd >= 0 {
 		done := t.Step("init", "allocate terminal")
 		err := setupConsole(consoleFd, s.Process.ConsoleSize)

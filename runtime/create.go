@@ -58,7 +58,7 @@ type readyMsg struct {
 // Create makes a container: its state directory, cgroup, namespaces and
 // root filesystem, with the init waiting on the exec fifo for "start".
 // On any error everything made so far is removed again.
-func Create(o CreateOptions) (c *Container, err error) {
+func Create(o CreateOptions) (_ *Container, err error) {
 	t := o.Trace
 	if err := CheckID(o.ID); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func Create(o CreateOptions) (c *Container, err error) {
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
 	}
-	c = &Container{ID: o.ID, Bundle: b.Dir, Rootfs: b.Rootfs, Created: time.Now().UTC(), root: o.Root}
+	c := &Container{ID: o.ID, Bundle: b.Dir, Rootfs: b.Rootfs, Created: time.Now().UTC(), root: o.Root}
 	if err := os.Mkdir(c.Dir(), 0o711); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("container %q %w", o.ID, ErrExist)
@@ -87,7 +87,13 @@ func Create(o CreateOptions) (c *Container, err error) {
 			c.destroy()
 		}
 	}()
-	if err := unix.Mkfifo(filepath.Join(c.Dir(), fifoFile), 0o622); err != nil {
+	// Anyone may write the fifo (the init may no longer be root when it
+	// opens it); only root may read it, which is what "start" does.
+	fifoPath := filepath.Join(c.Dir(), fifoFile)
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+		return nil, fmt.Errorf("create exec fifo: %w", err)
+	}
+	if err := os.Chmod(fifoPath, 0o622); err != nil { // mkfifo applied the umask
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
 	done = t.Step("cmrun", "create cgroup")

@@ -14,6 +14,12 @@ func finalizeProcess(p *specs.Process) error {
 	if err := setUser(p.User); err != nil {
 		return err
 	}
+	// A uid change makes the process non-dumpable, which hides
+	// /proc/self/fd from it, and the exec fifo is reached through there.
+	// execve decides dumpability afresh for the user's program anyway.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set dumpable: %w", err)
+	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("process.noNewPrivileges: %w", err)

@@ -61,12 +61,6 @@ func setupRootfs(cfg *initConfig, t *Trace, beforePivot func() error) error {
 	if err != nil {
 		return err
 	}
-	done = t.Step("init", "masked and read-only paths")
-	err = maskAndProtect(s.Linux)
-	done()
-	if err != nil {
-		return err
-	}
 	if s.Root.Readonly {
 		done = t.Step("init", "remount / read-only")
 		err = remount("/", unix.MS_RDONLY)

@@ -1,0 +1,181 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRunInside runs one container per case and checks what the program
+// sees from inside, and its exit code.
+func TestRunInside(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name string
+		edit func(*specs.Spec)
+		args []string
+		want string // stdout, trimmed
+		code int
+	}{
+		{name: "pid 1", args: []string{"sh", "-c", "echo $$"}, want: "1"},
+		{name: "hostname", edit: func(s *specs.Spec) { s.Hostname = "box42" }, args: []string{"hostname"}, want: "box42"},
+		{name: "own root: host files invisible", args: []string{"sh", "-c", "ls /; test -e /etc/debian_version && echo HOST; true"},
+			want: "bin\ndev\netc\nproc\nroot\nsbin\nsys\ntmp\nusr"},
+		// sh, ls and wc: three processes, and nothing of the host.
+		{name: "own /proc", args: []string{"sh", "-c", "ls -d /proc/[0-9]* | wc -l; cat /proc/1/cmdline | tr '\\0' ' '"},
+			want: "3\nsh -c ls -d /proc/[0-9]* | wc -l; cat /proc/1/cmdline | tr '\\0' ' '"},
+		{name: "exit code", args: []string{"sh", "-c", "exit 7"}, code: 7},
+		{name: "death by signal", args: []string{"sh", "-c", "sh -c 'kill -9 $$'; exit $?"}, code: 137},
+		{name: "env and cwd", edit: func(s *specs.Spec) {
+			s.Process.Env = append(s.Process.Env, "FOO=bar baz")
+			s.Process.Cwd = "/tmp"
+		}, args: []string{"sh", "-c", "echo $FOO; pwd"}, want: "bar baz\n/tmp"},
+		{name: "user and groups", edit: func(s *specs.Spec) {
+			s.Process.User = specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{5, 1002}}
+		}, args: []string{"sh", "-c", "id -u; id -g; id -G"}, want: "1000\n1001\n1001 5 1002"},
+		{name: "masked file and directory", edit: func(s *specs.Spec) {
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/etc/passwd", "/root")
+		}, args: []string{"sh", "-c", "cat /etc/passwd; ls /root; touch /root/x 2>/dev/null || echo denied"}, want: "denied"},
+		{name: "read-only root", args: []string{"sh", "-c", "touch /x 2>&1; echo $?"}, want: "touch: /x: Read-only file system\n1"},
+		{name: "writable root", edit: func(s *specs.Spec) { s.Root.Readonly = false },
+			args: []string{"sh", "-c", "touch /x && echo ok"}, want: "ok"},
+		{name: "read-only path", args: []string{"sh", "-c", "echo 1 > /proc/sys/kernel/printk 2>/dev/null || echo refused"}, want: "refused"},
+		{name: "rlimits", args: []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, want: "1024\n1024"},
+		{name: "sysctl in own net namespace", edit: func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, args: []string{"cat", "/proc/sys/net/ipv4/ip_forward"}, want: "1"},
+		{name: "default devices", args: []string{"sh", "-c",
+			"echo x > /dev/null && head -c 3 /dev/zero | wc -c && ls -l /dev/fd | cut -d'>' -f2 && test -c /dev/urandom && echo ok"},
+			want: "3\n /proc/self/fd\nok"},
+		{name: "no-pivot", args: []string{"sh", "-c", "ls /bin/busybox"}, want: "/bin/busybox"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, root: e.root, dir: e.dir}
+			bundle := e.bundle(tc.edit, tc.args...)
+			extra := []string{}
+			if tc.name == "no-pivot" {
+				extra = append(extra, "--no-pivot")
+			}
+			r := e.run(bundle, extra...)
+			require.Equal(t, tc.code, r.code, "stderr: %s", r.stderr)
+			require.Equal(t, tc.want, strings.TrimSpace(r.stdout), "stderr: %s", r.stderr)
+		})
+	}
+}
+
+// TestJoinNamespaceByPath starts one container and runs a second one in
+// the first one's UTS and network namespaces, given by path.
+func TestJoinNamespaceByPath(t *testing.T) {
+	e := newEnv(t)
+	first := e.bundle(func(s *specs.Spec) { s.Hostname = "shared-name" }, "sleep", "60")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	r := e.cmrun("create", "--bundle", first, id)
+	require.Equal(t, 0, r.code, r.stderr)
+	pid := e.state(id).Pid
+	require.Positive(t, pid)
+
+	hostNet, err := os.Readlink(filepath.Join("/proc", itoa(pid), "ns/net"))
+	require.NoError(t, err)
+	second := e.bundle(func(s *specs.Spec) {
+		s.Hostname = "" // setting one would rename the shared namespace
+		for i, ns := range s.Linux.Namespaces {
+			switch ns.Type {
+			case specs.UTSNamespace:
+				s.Linux.Namespaces[i].Path = "/proc/" + itoa(pid) + "/ns/uts"
+			case specs.NetworkNamespace:
+				s.Linux.Namespaces[i].Path = "/proc/" + itoa(pid) + "/ns/net"
+			}
+		}
+	}, "sh", "-c", "hostname; readlink /proc/self/ns/net")
+	r = e.run(second)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "shared-name\n"+hostNet, strings.TrimSpace(r.stdout))
+}
+
+// TestLifecycle walks one container through every OCI state.
+func TestLifecycle(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(nil, "sleep", "600")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+
+	r := e.cmrun("create", "--bundle", bundle, "--pid-file", filepath.Join(e.dir, "pid"), id)
+	require.Equal(t, 0, r.code, r.stderr)
+	st := e.state(id)
+	require.Equal(t, specs.StateCreated, st.Status)
+	require.Positive(t, st.Pid)
+	require.Equal(t, bundle, st.Bundle)
+	require.Equal(t, id, st.ID)
+	pidFile, err := os.ReadFile(filepath.Join(e.dir, "pid"))
+	require.NoError(t, err)
+	require.Equal(t, itoa(st.Pid), string(pidFile))
+	// The init waits on the fifo: the user's program has not run yet.
+	cmdline, err := os.ReadFile(filepath.Join("/proc", itoa(st.Pid), "cmdline"))
+	require.NoError(t, err)
+	require.Equal(t, "cmrun\x00init\x00", string(cmdline))
+
+	list := e.cmrun("list", "--format", "json")
+	require.Equal(t, 0, list.code, list.stderr)
+	require.Contains(t, list.stdout, `"status": "created"`)
+
+	r = e.cmrun("start", id)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, specs.StateRunning, e.state(id).Status)
+	cmdline, err = os.ReadFile(filepath.Join("/proc", itoa(st.Pid), "cmdline"))
+	require.NoError(t, err)
+	require.Equal(t, "sleep\x00600\x00", string(cmdline))
+
+	r = e.cmrun("kill", id, "KILL")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Eventually(t, func() bool { return e.state(id).Status == specs.StateStopped }, waitLong, tick)
+	st = e.state(id)
+	require.Zero(t, st.Pid, "a stopped container has no pid")
+
+	r = e.cmrun("delete", id)
+	require.Equal(t, 0, r.code, r.stderr)
+	requireOneLineError(t, e.cmrun("state", id), "does not exist")
+	e.requireNoLeftovers(id, bundle)
+}
+
+// TestKillSignals checks signal names and numbers reach the init.
+func TestKillSignals(t *testing.T) {
+	e := newEnv(t)
+	for _, sig := range []string{"TERM", "SIGTERM", "15", "SIGUSR1"} {
+		t.Run(sig, func(t *testing.T) {
+			e := &env{t: t, root: e.root, dir: e.dir}
+			bundle := e.bundle(nil, "sh", "-c", "trap 'echo got; exit 3' TERM USR1; echo ready; while true; do sleep 0.1; done")
+			id := e.newID()
+			t.Cleanup(func() { e.forceDelete(id) })
+			out := filepath.Join(e.dir, id+".out")
+			f, err := os.Create(out)
+			require.NoError(t, err)
+			defer f.Close()
+			r := e.cmrunWithStdout(f, "run", "--detach", "--bundle", bundle, id)
+			require.Equal(t, 0, r.code, r.stderr)
+			require.Eventually(t, func() bool { b, _ := os.ReadFile(out); return strings.Contains(string(b), "ready") }, waitLong, tick)
+			r = e.cmrun("kill", id, sig)
+			require.Equal(t, 0, r.code, r.stderr)
+			require.Eventually(t, func() bool { return e.state(id).Status == specs.StateStopped }, waitLong, tick)
+			b, _ := os.ReadFile(out)
+			require.Equal(t, "ready\ngot\n", string(b))
+			require.Equal(t, 0, e.cmrun("delete", id).code)
+			e.requireNoLeftovers(id, bundle)
+		})
+	}
+}
+
+// TestTrace checks --trace explains the setup steps.
+func TestTrace(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(e.bundle(nil, "true"), "--trace")
+	require.Equal(t, 0, r.code, r.stderr)
+	for _, step := range []string{"nsexec: join/create namespaces", "mount proc (proc) on /proc", "pivot_root", "wait for the container to exit", "trace total"} {
+		require.Contains(t, r.stderr, step)
+	}
+}

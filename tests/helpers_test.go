@@ -1,0 +1,278 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+
+	"cm/runtime"
+)
+
+// Set by TestMain.
+var (
+	binDir      string // freshly built cmrun (and friends)
+	rootfsProto string // a busybox root filesystem that bundles copy
+)
+
+func TestMain(m *testing.M) {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "tests: the integration tests run real containers and must run as root")
+		os.Exit(1)
+	}
+	tmp, err := os.MkdirTemp("", "cm-tests-")
+	if err != nil {
+		panic(err)
+	}
+	code := func() int {
+		defer os.RemoveAll(tmp)
+		binDir = filepath.Join(tmp, "bin")
+		build := exec.Command("go", "build", "-o", binDir+"/", "cm/cmd/...")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "tests: build binaries:", err)
+			return 1
+		}
+		rootfsProto = filepath.Join(tmp, "rootfs")
+		if err := makeRootfs(rootfsProto); err != nil {
+			fmt.Fprintln(os.Stderr, "tests:", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// makeRootfs builds a static busybox root filesystem like tests/mkbundle.sh does.
+func makeRootfs(dir string) error {
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		return fmt.Errorf("busybox-static is not installed (make deps-test installs it): %w", err)
+	}
+	for _, d := range []string{"bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	os.Chmod(filepath.Join(dir, "tmp"), 0o1777)
+	if out, err := exec.Command("cp", busybox, filepath.Join(dir, "bin/busybox")).CombinedOutput(); err != nil {
+		return fmt.Errorf("copy busybox: %v: %s", err, out)
+	}
+	list, err := exec.Command(busybox, "--list").Output()
+	if err != nil {
+		return fmt.Errorf("busybox --list: %w", err)
+	}
+	for _, applet := range strings.Fields(string(list)) {
+		if applet != "busybox" {
+			os.Symlink("busybox", filepath.Join(dir, "bin", applet))
+		}
+	}
+	os.Symlink("../bin", filepath.Join(dir, "usr/bin"))
+	os.Symlink("bin", filepath.Join(dir, "sbin"))
+	files := map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+		"etc/group":  "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var idCounter atomic.Int64
+
+// env is one test's world: a state root and helpers to make bundles and run cmrun.
+type env struct {
+	t    *testing.T
+	root string // --root of cmrun
+	dir  string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	return &env{t: t, root: filepath.Join(dir, "state"), dir: dir}
+}
+
+// newID returns a container id unique across tests and runs.
+func (e *env) newID() string {
+	name := regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(e.t.Name(), "-")
+	if len(name) > 40 {
+		name = name[len(name)-40:]
+	}
+	return fmt.Sprintf("cmt-%d-%d-%s", os.Getpid(), idCounter.Add(1), strings.Trim(name, "-"))
+}
+
+// bundle writes a bundle running args (no terminal); edit changes the config first.
+func (e *env) bundle(edit func(*specs.Spec), args ...string) string {
+	e.t.Helper()
+	dir, err := os.MkdirTemp(e.dir, "bundle-")
+	require.NoError(e.t, err)
+	out, err := exec.Command("cp", "-a", rootfsProto, filepath.Join(dir, "rootfs")).CombinedOutput()
+	require.NoError(e.t, err, string(out))
+	s := runtime.DefaultSpec()
+	s.Process.Terminal = false
+	if len(args) > 0 {
+		s.Process.Args = args
+	}
+	if edit != nil {
+		edit(s)
+	}
+	e.writeConfig(dir, s)
+	return dir
+}
+
+func (e *env) writeConfig(dir string, s *specs.Spec) {
+	data, err := json.MarshalIndent(s, "", "  ")
+	require.NoError(e.t, err)
+	require.NoError(e.t, os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644))
+}
+
+// result is what one cmrun invocation did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// cmrun runs the binary with --root set and waits at most a minute.
+func (e *env) cmrun(args ...string) result {
+	e.t.Helper()
+	return e.cmrunIn("", nil, args...)
+}
+
+func (e *env) cmrunIn(dir string, stdin []byte, args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "cmrun"), append([]string{"--root", e.root}, args...)...)
+	cmd.Dir = dir
+	// Files, not pipes: a created or detached container inherits cmrun's
+	// stdout and stderr, and a pipe would stay open for its whole life.
+	stdout, stderr := e.tempFile(), e.tempFile()
+	defer stdout.Close()
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	require.NoError(e.t, cmd.Start())
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(e.t, err)
+	}
+	return result{stdout: readBack(stdout), stderr: readBack(stderr), code: code}
+}
+
+func (e *env) tempFile() *os.File {
+	f, err := os.CreateTemp(e.dir, "out-")
+	require.NoError(e.t, err)
+	return f
+}
+
+func readBack(f *os.File) string {
+	data, _ := os.ReadFile(f.Name())
+	return string(data)
+}
+
+// run does "cmrun run" of a bundle and cleans up if the test fails midway.
+func (e *env) run(bundle string, args ...string) result {
+	e.t.Helper()
+	id := e.newID()
+	e.t.Cleanup(func() { e.forceDelete(id) })
+	return e.cmrun(append(append([]string{"run", "--bundle", bundle}, args...), id)...)
+}
+
+func (e *env) forceDelete(id string) {
+	cmd := exec.Command(filepath.Join(binDir, "cmrun"), "--root", e.root, "delete", "--force", id)
+	cmd.Run()
+}
+
+// state returns the OCI state of a container.
+func (e *env) state(id string) specs.State {
+	e.t.Helper()
+	r := e.cmrun("state", id)
+	require.Equal(e.t, 0, r.code, r.stderr)
+	var st specs.State
+	require.NoError(e.t, json.Unmarshal([]byte(r.stdout), &st))
+	return st
+}
+
+// requireOneLineError checks a failed command: non-zero exit, one line on
+// stderr that contains want.
+func requireOneLineError(t *testing.T, r result, want string) {
+	t.Helper()
+	require.NotEqual(t, 0, r.code, "command should fail; stdout: %s", r.stdout)
+	msg := strings.TrimSpace(r.stderr)
+	require.Equal(t, 1, len(strings.Split(msg, "\n")), "error should be one line, got: %q", msg)
+	require.Contains(t, msg, want)
+}
+
+// requireNoLeftovers checks that nothing of container id remains: no
+// state directory, no mount under the bundle, no cgroup, no process.
+func (e *env) requireNoLeftovers(id, bundle string) {
+	e.t.Helper()
+	_, err := os.Stat(filepath.Join(e.root, id))
+	require.True(e.t, os.IsNotExist(err), "state directory of %s left behind", id)
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(e.t, err)
+	if bundle != "" {
+		require.NotContains(e.t, string(mounts), bundle, "mount left behind")
+	}
+	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/" + id)
+	more, _ := filepath.Glob("/sys/fs/cgroup/" + id)
+	require.Empty(e.t, append(cgroups, more...), "cgroup left behind")
+	require.Empty(e.t, processesInCgroup(id), "process left behind")
+}
+
+// processesInCgroup lists host pids whose cgroup path names id.
+func processesInCgroup(id string) []string {
+	var pids []string
+	files, _ := filepath.Glob("/proc/[0-9]*/cgroup")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err == nil && strings.Contains(string(data), "/"+id+"\n") {
+			pids = append(pids, filepath.Base(filepath.Dir(f)))
+		}
+	}
+	return pids
+}
+
+// Polling bounds for require.Eventually: generous, since CI machines are slow.
+const (
+	waitLong = 20 * time.Second
+	tick     = 20 * time.Millisecond
+)
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// cmrunWithStdout runs cmrun with its (and a detached container's) stdout going to f.
+func (e *env) cmrunWithStdout(f *os.File, args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "cmrun"), append([]string{"--root", e.root}, args...)...)
+	stderr := e.tempFile()
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = f, stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(e.t, err)
+	}
+	return result{stderr: readBack(stderr), code: code}
+}
