@@ -90,7 +90,8 @@ func describeJSONError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := lineCol(data, syn.Offset)
+		// Offset counts the offending byte itself; point at it.
+		line, col := lineCol(data, max(syn.Offset-1, 0))
 		return configErr("", "invalid JSON at line %d, column %d: %s", line, col, syn.Error())
 	case errors.As(err, &typ):
 		field := typ.Field

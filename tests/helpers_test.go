@@ -276,3 +276,9 @@ func (e *env) cmrunWithStdout(f *os.File, args ...string) result {
 	}
 	return result{stderr: readBack(stderr), code: code}
 }
+
+func decodeSpec(t *testing.T, data []byte) *specs.Spec {
+	var s specs.Spec
+	require.NoError(t, json.Unmarshal(data, &s))
+	return &s
+}
