@@ -18,9 +18,9 @@ func (b *Bundle) Validate() error {
 		checkVersion,
 		b.checkRoot,
 		checkProcess,
+		checkLinux,
 		checkHostname,
 		checkMounts,
-		checkLinux,
 		checkHooks,
 	}
 	for _, check := range checks {

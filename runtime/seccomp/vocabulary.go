@@ -1,0 +1,129 @@
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// Sentinel errors for callers that must tell a broken profile from one
+// that asks for something this runtime does not do.
+var (
+	ErrInvalid      = errors.New("invalid seccomp profile")
+	ErrNotSupported = errors.New("not supported")
+)
+
+// actions maps the OCI action names to libseccomp's. SCMP_ACT_KILL is the
+// old name of KILL_THREAD, in the spec as in libseccomp.
+var actions = map[specs.LinuxSeccompAction]libseccomp.ScmpAction{
+	specs.ActAllow:       libseccomp.ActAllow,
+	specs.ActErrno:       libseccomp.ActErrno,
+	specs.ActKill:        libseccomp.ActKillThread,
+	specs.ActKillThread:  libseccomp.ActKillThread,
+	specs.ActKillProcess: libseccomp.ActKillProcess,
+	specs.ActTrap:        libseccomp.ActTrap,
+	specs.ActLog:         libseccomp.ActLog,
+	specs.ActTrace:       libseccomp.ActTrace,
+}
+
+// operators maps the OCI comparison names to libseccomp's. For
+// SCMP_CMP_MASKED_EQ, value is the mask and valueTwo the value the masked
+// argument must equal, as in libseccomp's C API.
+var operators = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
+	specs.OpNotEqual:     libseccomp.CompareNotEqual,
+	specs.OpLessThan:     libseccomp.CompareLess,
+	specs.OpLessEqual:    libseccomp.CompareLessOrEqual,
+	specs.OpEqualTo:      libseccomp.CompareEqual,
+	specs.OpGreaterEqual: libseccomp.CompareGreaterEqual,
+	specs.OpGreaterThan:  libseccomp.CompareGreater,
+	specs.OpMaskedEqual:  libseccomp.CompareMaskedEqual,
+}
+
+// architectures maps the OCI architecture names to libseccomp's. Whether
+// the installed libseccomp supports one is only known when it is added.
+var architectures = map[specs.Arch]libseccomp.ScmpArch{
+	specs.ArchX86:         libseccomp.ArchX86,
+	specs.ArchX86_64:      libseccomp.ArchAMD64,
+	specs.ArchX32:         libseccomp.ArchX32,
+	specs.ArchARM:         libseccomp.ArchARM,
+	specs.ArchAARCH64:     libseccomp.ArchARM64,
+	specs.ArchMIPS:        libseccomp.ArchMIPS,
+	specs.ArchMIPS64:      libseccomp.ArchMIPS64,
+	specs.ArchMIPS64N32:   libseccomp.ArchMIPS64N32,
+	specs.ArchMIPSEL:      libseccomp.ArchMIPSEL,
+	specs.ArchMIPSEL64:    libseccomp.ArchMIPSEL64,
+	specs.ArchMIPSEL64N32: libseccomp.ArchMIPSEL64N32,
+	specs.ArchPPC:         libseccomp.ArchPPC,
+	specs.ArchPPC64:       libseccomp.ArchPPC64,
+	specs.ArchPPC64LE:     libseccomp.ArchPPC64LE,
+	specs.ArchS390:        libseccomp.ArchS390,
+	specs.ArchS390X:       libseccomp.ArchS390X,
+	specs.ArchPARISC:      libseccomp.ArchPARISC,
+	specs.ArchPARISC64:    libseccomp.ArchPARISC64,
+	specs.ArchRISCV64:     libseccomp.ArchRISCV64,
+	specs.ArchLOONGARCH64: libseccomp.ArchLOONGARCH64,
+	specs.ArchM68K:        libseccomp.ArchM68K,
+	specs.ArchSH:          libseccomp.ArchSH,
+	specs.ArchSHEB:        libseccomp.ArchSHEB,
+}
+
+// The seccomp(2) flags a profile may ask for. TSYNC is always in force
+// (see the package comment), so asking for it changes nothing.
+const (
+	flagTSYNC = specs.LinuxSeccompFlag("SECCOMP_FILTER_FLAG_TSYNC")
+)
+
+// unsupportedFlags are real seccomp(2) flags this runtime does not
+// implement: they only make sense with a user-space notifier, or change
+// how TSYNC reports errors, which libseccomp decides.
+var unsupportedFlags = map[specs.LinuxSeccompFlag]bool{
+	specs.LinuxSeccompFlagWaitKillableRecv: true,
+	"SECCOMP_FILTER_FLAG_NEW_LISTENER":     true,
+	"SECCOMP_FILTER_FLAG_TSYNC_ESRCH":      true,
+}
+
+// maxErrno is the largest errno the kernel returns from a filter; larger
+// values are silently clamped to it (MAX_ERRNO in linux/err.h).
+const maxErrno = 4095
+
+// takesErrno tells whether an action carries a return value: the errno
+// for ERRNO, the message to the tracer for TRACE.
+func takesErrno(a specs.LinuxSeccompAction) bool {
+	return a == specs.ActErrno || a == specs.ActTrace
+}
+
+// toAction converts a validated OCI action and its optional errno.
+// As the spec says, ERRNO and TRACE default to EPERM.
+func toAction(a specs.LinuxSeccompAction, errnoRet *uint) libseccomp.ScmpAction {
+	act := actions[a]
+	if takesErrno(a) {
+		errno := uint(unix.EPERM)
+		if errnoRet != nil {
+			errno = *errnoRet
+		}
+		act = act.SetReturnCode(int16(errno))
+	}
+	return act
+}
+
+// fieldError is a problem with one profile field. Its text is
+// "field: problem", like the rest of cmrun's config errors; errors.Is
+// matches it against ErrInvalid or ErrNotSupported.
+type fieldError struct {
+	field, problem string
+	kind           error
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.problem }
+func (e *fieldError) Unwrap() error { return e.kind }
+
+func invalid(field, format string, args ...any) error {
+	return &fieldError{field: field, problem: fmt.Sprintf(format, args...), kind: ErrInvalid}
+}
+
+func notSupported(field, format string, args ...any) error {
+	return &fieldError{field: field, problem: fmt.Sprintf(format, args...), kind: ErrNotSupported}
+}
