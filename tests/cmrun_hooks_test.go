@@ -1,0 +1,83 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+)
+
+// TestHooks runs every kind of OCI hook; each saves the state it got on
+// stdin, and the test checks when it ran and what it saw.
+func TestHooks(t *testing.T) {
+	e := newEnv(t)
+	out := t.TempDir()
+	save := func(name string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + filepath.Join(out, name+".json")}}
+	}
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Root.Readonly = false
+		s.Hooks = &specs.Hooks{
+			Prestart:        []specs.Hook{save("prestart")},
+			CreateRuntime:   []specs.Hook{save("createRuntime")},
+			CreateContainer: []specs.Hook{save("createContainer")},
+			// startContainer runs inside the container: its path and output are in the rootfs.
+			StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > /tmp/startContainer.json"}}},
+			Poststart:      []specs.Hook{save("poststart")},
+			Poststop:       []specs.Hook{save("poststop"), {Path: "/bin/false"}},
+		}
+		s.Annotations = map[string]string{"org.example/hook-test": "yes"}
+	}, "sleep", "600")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+
+	require.Equal(t, 0, e.cmrun("create", "--bundle", bundle, id).code)
+	pid := e.state(id).Pid
+	for _, name := range []string{"prestart", "createRuntime", "createContainer"} {
+		st := readState(t, filepath.Join(out, name+".json"))
+		require.Equal(t, specs.StateCreating, st.Status, name)
+		require.Equal(t, pid, st.Pid, name)
+		require.Equal(t, id, st.ID, name)
+		require.Equal(t, "yes", st.Annotations["org.example/hook-test"], name)
+	}
+	require.NoFileExists(t, filepath.Join(out, "poststart.json"), "poststart must wait for start")
+
+	require.Equal(t, 0, e.cmrun("start", id).code)
+	st := readState(t, filepath.Join(bundle, "rootfs/tmp/startContainer.json"))
+	require.Equal(t, specs.StateCreated, st.Status)
+	st = readState(t, filepath.Join(out, "poststart.json"))
+	require.Equal(t, specs.StateRunning, st.Status)
+
+	// A failing poststop hook is only a warning: delete still succeeds.
+	r := e.cmrun("delete", "--force", id)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "warning: poststop hook 1 (/bin/false)")
+	st = readState(t, filepath.Join(out, "poststop.json"))
+	require.Equal(t, specs.StateStopped, st.Status)
+	e.requireNoLeftovers(id, bundle)
+}
+
+// TestFailingCreateHook checks that a failing createRuntime hook fails
+// create and undoes everything.
+func TestFailingCreateHook(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo no network for you >&2; exit 3"}}}}
+	}, "true")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	requireOneLineError(t, e.cmrun("create", "--bundle", bundle, id), "createRuntime hook 0 (/bin/sh): exit status 3: no network for you")
+	e.requireNoLeftovers(id, bundle)
+}
+
+func readState(t *testing.T, path string) specs.State {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var st specs.State
+	require.NoError(t, json.Unmarshal(data, &st), string(data))
+	return st
+}
