@@ -51,6 +51,14 @@ func TestRunInside(t *testing.T) {
 		{name: "default devices", args: []string{"sh", "-c",
 			"echo x > /dev/null && head -c 3 /dev/zero | wc -c && ls -l /dev/fd | cut -d'>' -f2 && test -c /dev/urandom && echo ok"},
 			want: "3\n /proc/self/fd\nok"},
+		{name: "oom score", edit: func(s *specs.Spec) { v := 500; s.Process.OOMScoreAdj = &v },
+			args: []string{"cat", "/proc/self/oom_score_adj"}, want: "500"},
+		{name: "user namespace", edit: func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
+		}, args: []string{"sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; echo x > /dev/null && echo null-ok"},
+			want: "0\n 0 100000 65536\n 0 200000 65536\nnull-ok"},
 		{name: "no-pivot", args: []string{"sh", "-c", "ls /bin/busybox"}, want: "/bin/busybox"},
 	}
 	for _, tc := range tests {

@@ -120,6 +120,11 @@ func (e *env) bundle(edit func(*specs.Spec), args ...string) string {
 	e.t.Helper()
 	dir, err := os.MkdirTemp(e.dir, "bundle-")
 	require.NoError(e.t, err)
+	// Temporary directories are 0700; a container root mapped to another
+	// host uid (user namespaces) must still be able to reach its rootfs.
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
 	out, err := exec.Command("cp", "-a", rootfsProto, filepath.Join(dir, "rootfs")).CombinedOutput()
 	require.NoError(e.t, err, string(out))
 	s := runtime.DefaultSpec()
