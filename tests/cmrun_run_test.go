@@ -59,6 +59,13 @@ func TestRunInside(t *testing.T) {
 			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
 		}, args: []string{"sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; echo x > /dev/null && echo null-ok"},
 			want: "0\n 0 100000 65536\n 0 200000 65536\nnull-ok"},
+		{name: "linux.devices", edit: func(s *specs.Spec) {
+			mode, uid, gid := os.FileMode(0o600), uint32(1), uint32(2)
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/mydev", Type: "c", Major: 1, Minor: 5, FileMode: &mode, UID: &uid, GID: &gid}}
+		}, args: []string{"sh", "-c", "ls -ln /dev/mydev | tr -s ' ' | cut -d' ' -f1,3-6; head -c 4 /dev/mydev | wc -c"},
+			want: "crw------- 1 2 1, 5\n4"},
+		{name: "rootfs propagation private", edit: func(s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" },
+			args: []string{"sh", "-c", "grep ' / / ' /proc/self/mountinfo | grep -c shared: ; true"}, want: "0"},
 		{name: "no-pivot", args: []string{"sh", "-c", "ls /bin/busybox"}, want: "/bin/busybox"},
 	}
 	for _, tc := range tests {
@@ -104,6 +111,27 @@ func TestJoinNamespaceByPath(t *testing.T) {
 	r = e.run(second)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, "shared-name\n"+hostNet, strings.TrimSpace(r.stdout))
+}
+
+// TestJoinPIDNamespace runs a second container inside the first one's
+// PID namespace: it is not PID 1 there, and it sees the first one's init.
+func TestJoinPIDNamespace(t *testing.T) {
+	e := newEnv(t)
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	r := e.cmrun("create", "--bundle", e.bundle(nil, "sleep", "60"), id)
+	require.Equal(t, 0, r.code, r.stderr)
+	pid := e.state(id).Pid
+	second := e.bundle(func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.PIDNamespace {
+				s.Linux.Namespaces[i].Path = "/proc/" + itoa(pid) + "/ns/pid"
+			}
+		}
+	}, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; test $$ -gt 1 && echo not-pid-1")
+	r = e.run(second)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "cmrun init \nnot-pid-1", strings.TrimSpace(r.stdout))
 }
 
 // TestLifecycle walks one container through every OCI state.
