@@ -25,8 +25,10 @@ func (t threadCaps) String() string {
 // process's main thread, which is not the thread the init runs on.
 func readThread() (threadCaps, error) {
 	var t threadCaps
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3} // Pid 0: the calling thread
-	var data [2]unix.CapUserData                                         // version 3 splits each set in two 32-bit words
+	// Pid 0 names the calling thread; version 3 splits each set into two
+	// 32-bit words.
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return t, fmt.Errorf("capget: %w", err)
 	}

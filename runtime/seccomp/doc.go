@@ -11,8 +11,10 @@
 // step before execve (or, when the profile must be loaded without
 // no_new_privs, just before dropping capabilities: see Filter.Load).
 //
-// libseccomp always builds filters with SECCOMP_FILTER_FLAG_TSYNC here
-// (the Go binding turns it on and offers no way to turn it off): loading
-// applies the filter to every thread of the process, which is what a Go
-// init needs, since the runtime owns threads it cannot lock.
+// Build does all of libseccomp's work and keeps only the resulting BPF
+// program, so the init can build before it waits for "start"; Load is a
+// single seccomp(2) call. Filters are always loaded with
+// SECCOMP_FILTER_FLAG_TSYNC, which applies them to every thread of the
+// process: a Go init needs that, since the runtime owns threads it
+// cannot lock.
 package seccomp

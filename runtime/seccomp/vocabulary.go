@@ -1,19 +1,9 @@
 package seccomp
 
 import (
-	"errors"
-	"fmt"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
-)
-
-// Sentinel errors for callers that must tell a broken profile from one
-// that asks for something this runtime does not do.
-var (
-	ErrInvalid      = errors.New("invalid seccomp profile")
-	ErrNotSupported = errors.New("not supported")
 )
 
 // actions maps the OCI action names to libseccomp's. SCMP_ACT_KILL is the
@@ -78,7 +68,8 @@ const (
 
 // unsupportedFlags are real seccomp(2) flags this runtime does not
 // implement: they only make sense with a user-space notifier, or change
-// how TSYNC reports errors, which libseccomp decides.
+// how TSYNC reports a thread that cannot take the filter, which
+// Filter.Load expects in the classic form.
 var unsupportedFlags = map[specs.LinuxSeccompFlag]bool{
 	specs.LinuxSeccompFlagWaitKillableRecv: true,
 	"SECCOMP_FILTER_FLAG_NEW_LISTENER":     true,
@@ -107,23 +98,4 @@ func toAction(a specs.LinuxSeccompAction, errnoRet *uint) libseccomp.ScmpAction 
 		act = act.SetReturnCode(int16(errno))
 	}
 	return act
-}
-
-// fieldError is a problem with one profile field. Its text is
-// "field: problem", like the rest of cmrun's config errors; errors.Is
-// matches it against ErrInvalid or ErrNotSupported.
-type fieldError struct {
-	field, problem string
-	kind           error
-}
-
-func (e *fieldError) Error() string { return e.field + ": " + e.problem }
-func (e *fieldError) Unwrap() error { return e.kind }
-
-func invalid(field, format string, args ...any) error {
-	return &fieldError{field: field, problem: fmt.Sprintf(format, args...), kind: ErrInvalid}
-}
-
-func notSupported(field, format string, args ...any) error {
-	return &fieldError{field: field, problem: fmt.Sprintf(format, args...), kind: ErrNotSupported}
 }
