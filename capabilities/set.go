@@ -21,6 +21,10 @@ type Set struct {
 	// out of every set; the caller should log a warning for each.
 	Missing []string
 
+	// Warnings describe requested capabilities that were left out
+	// because the kernel could never apply them together.
+	Warnings []string
+
 	// keep is true when the config has no capabilities object: like
 	// runc, the init then leaves its capabilities as they are.
 	keep bool
@@ -35,10 +39,10 @@ type Set struct {
 // `process.capabilities.bounding: unknown capability "CAP_FOO"`.
 // A name the kernel is too old for goes to Set.Missing instead.
 //
-// Parse also rejects sets the kernel can never apply together: effective
-// must be within permitted, and ambient within both permitted and
-// inheritable (capabilities(7)). Failing here, before the container
-// exists, gives a clearer message than a capset EPERM inside the init.
+// Parse also rejects an effective set that is not within permitted
+// (capabilities(7)): failing here, before the container exists, gives a
+// clearer message than a capset EPERM inside the init. Ambient entries
+// outside permitted and inheritable are dropped with a warning instead.
 //
 // A nil c gives a Set whose methods change nothing.
 func Parse(c *specs.LinuxCapabilities) (*Set, error) {
@@ -80,12 +84,16 @@ func Parse(c *specs.LinuxCapabilities) (*Set, error) {
 		errs = append(errs, fmt.Errorf("process.capabilities.effective: %w: %s not in permitted (capset refuses it)",
 			ErrInconsistent, strings.Join(namesOf(extra), ", ")))
 	}
-	if extra := s.ambient &^ (s.permitted & s.inheritable); extra != 0 {
-		errs = append(errs, fmt.Errorf("process.capabilities.ambient: %w: %s not in both permitted and inheritable (the kernel refuses to raise it)",
-			ErrInconsistent, strings.Join(namesOf(extra), ", ")))
-	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	// runc's own default config.json lists ambient capabilities without
+	// inheritable ones, so refusing them would refuse the most common
+	// bundle. The kernel cannot raise them: drop them with a warning.
+	if extra := s.ambient &^ (s.permitted & s.inheritable); extra != 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("process.capabilities.ambient: %s not in both permitted and inheritable; the kernel cannot raise them, left out",
+			strings.Join(namesOf(extra), ", ")))
+		s.ambient &^= extra
 	}
 	s.Missing = sortedKeys(missing)
 	return s, nil

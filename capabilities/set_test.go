@@ -73,13 +73,15 @@ func TestParse(t *testing.T) {
 			wantErr:   "process.capabilities.effective: inconsistent capability sets: CAP_KILL not in permitted (capset refuses it)",
 		},
 		{
+			// runc's default config.json does exactly this: a warning, not an error.
 			name: "ambient outside inheritable",
 			caps: &specs.LinuxCapabilities{
-				Permitted: []string{"CAP_NET_BIND_SERVICE", "CAP_KILL"},
-				Ambient:   []string{"CAP_NET_BIND_SERVICE", "CAP_KILL"},
+				Permitted:   []string{"CAP_NET_BIND_SERVICE", "CAP_KILL"},
+				Inheritable: []string{"CAP_KILL"},
+				Ambient:     []string{"CAP_NET_BIND_SERVICE", "CAP_KILL"},
 			},
-			wantErrIs: ErrInconsistent,
-			wantErr:   "process.capabilities.ambient: inconsistent capability sets: CAP_KILL, CAP_NET_BIND_SERVICE not in both permitted and inheritable (the kernel refuses to raise it)",
+			want: &Set{permitted: 0x420, inheritable: 0x20, ambient: 0x20, Warnings: []string{
+				"process.capabilities.ambient: CAP_NET_BIND_SERVICE not in both permitted and inheritable; the kernel cannot raise them, left out"}},
 		},
 	}
 	for _, tt := range tests {

@@ -95,7 +95,7 @@ func initContainer(sock *os.File, sockFd int) error {
 		return err
 	}
 	done = t.Step("init", "set user %d:%d, capabilities, no_new_privs", p.User.UID, p.User.GID)
-	err = finalizeProcess(p)
+	filter, warnings, err := finalizeProcess(p, cfg.Seccomp)
 	done()
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func initContainer(sock *os.File, sockFd int) error {
 	if err := unix.Chdir(p.Cwd); err != nil {
 		return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
 	}
-	ready, _ := json.Marshal(readyMsg{Trace: t.Steps})
+	ready, _ := json.Marshal(readyMsg{Trace: t.Steps, Warnings: warnings})
 	if err := nsexec.WriteMsg(sock, nsexec.MsgReady, ready); err != nil {
 		return err
 	}
@@ -121,9 +121,12 @@ func initContainer(sock *os.File, sockFd int) error {
 		os.Exit(1)
 	}
 	closeExtraFds(firstExtraFd + cfg.ExtraFds)
-	if err := loadSeccomp(s); err != nil {
-		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
-		os.Exit(1)
+	// Last: from here on the filter judges every system call, execve included.
+	if filter != nil {
+		if err := filter.Load(true); err != nil {
+			fmt.Fprintf(os.Stderr, "cmrun init: linux.seccomp: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	err = unix.Exec(exe, p.Args, p.Env)
 	fmt.Fprintf(os.Stderr, "cmrun init: exec %s: %v\n", exe, err)

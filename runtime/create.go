@@ -26,6 +26,8 @@ type CreateOptions struct {
 	NoPivot       bool   // chroot instead of pivot_root (for ramfs roots)
 	PreserveFDs   int    // extra fds, counted from 3, passed to the container
 	Trace         *Trace
+	Warn          func(msg string) // receives warnings (capabilities not granted...); may be nil
+	Debug         func(msg string) // receives debug messages; may be nil
 
 	consoleFile *os.File // "cmrun run" passes its own console socket end
 }
@@ -43,6 +45,7 @@ type initConfig struct {
 	ExtraFds  int     `json:"extraFds"`  // --preserve-fds
 	UserNS    bool    `json:"userNS"`    // a new user namespace: devices are bind-mounted
 	CgroupDir string  `json:"cgroupDir"` // the container's cgroup path, for the cgroup mount
+	Seccomp   []byte  `json:"seccomp"`   // the compiled linux.seccomp filter, if any
 }
 
 // Fixed descriptor numbers in the init; the preserved fds come right after stdio.
@@ -52,7 +55,8 @@ const (
 
 // readyMsg is what the init reports when it waits for start.
 type readyMsg struct {
-	Trace []TraceStep `json:"trace,omitempty"`
+	Trace    []TraceStep `json:"trace,omitempty"`
+	Warnings []string    `json:"warnings,omitempty"`
 }
 
 // Create makes a container: its state directory, cgroup, namespaces and
@@ -66,6 +70,10 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	done := t.Step("cmrun", "load and validate %s", filepath.Join(o.BundleDir, ConfigFile))
 	b, err := LoadBundle(o.BundleDir)
 	done()
+	if err != nil {
+		return nil, err
+	}
+	filter, err := compileSeccomp(o.Root, b.Spec, t, o.debug)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +111,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 		return nil, err
 	}
 	c.CgroupPath = cg.Path()
-	p, err := startInit(c, b, cg, o)
+	p, err := startInit(c, b, cg, filter, o)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +139,7 @@ type initProcess struct {
 
 // startInit starts "cmrun init", walks it through the nsexec stages and
 // returns once the init waits on the exec fifo.
-func startInit(c *Container, b *Bundle, cg cgroup, o CreateOptions) (*initProcess, error) {
+func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOptions) (*initProcess, error) {
 	t := o.Trace
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -211,7 +219,7 @@ func startInit(c *Container, b *Bundle, cg cgroup, o CreateOptions) (*initProces
 		}
 	}
 	cfg := initConfig{Bundle: b, NoPivot: o.NoPivot, Trace: t.On(), Console: console != nil,
-		Hooks: hasCreateHooks(b.Spec), ExtraFds: o.PreserveFDs, CgroupDir: cg.Path()}
+		Hooks: hasCreateHooks(b.Spec), ExtraFds: o.PreserveFDs, CgroupDir: cg.Path(), Seccomp: filter}
 	boot := bootstrapFor(b.Spec)
 	cfg.UserNS = boot.CloneFlags&unix.CLONE_NEWUSER != 0
 	done = t.Step("cmrun", "nsexec: join/create namespaces, clone init (flags %#x, %d joined)", boot.CloneFlags, len(boot.NamespacePaths))
@@ -264,12 +272,27 @@ func startInit(c *Container, b *Bundle, cg cgroup, o CreateOptions) (*initProces
 				return fail(fmt.Errorf("decode ready message: %w", err))
 			}
 			t.Add(r.Trace)
+			for _, w := range r.Warnings {
+				o.warn(w)
+			}
 			return p, nil
 		case nsexec.MsgError:
 			return fail(fmt.Errorf("container init: %s", payload))
 		default:
 			return fail(fmt.Errorf("container init sent unknown message %d", typ))
 		}
+	}
+}
+
+func (o CreateOptions) warn(msg string) {
+	if o.Warn != nil {
+		o.Warn(msg)
+	}
+}
+
+func (o CreateOptions) debug(msg string) {
+	if o.Debug != nil {
+		o.Debug(msg)
 	}
 }
 

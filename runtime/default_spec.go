@@ -2,12 +2,14 @@ package runtime
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/runtime/seccomp"
 )
 
 // DefaultSpec is the configuration "cmrun spec" writes: the same shape as
 // "runc spec", so bundles move freely between runtimes. It runs "sh" in
-// every namespace but the user and time ones, with a read-only root
-// and only three capabilities.
+// every namespace but the user and time ones, with a read-only root,
+// only three capabilities and the default seccomp profile.
 func DefaultSpec() *specs.Spec {
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	return &specs.Spec{
@@ -48,6 +50,7 @@ func DefaultSpec() *specs.Spec {
 				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
 			},
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
+			Seccomp:       seccomp.DefaultProfile(),
 		},
 	}
 }

@@ -5,30 +5,68 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/capabilities"
+	"cm/runtime/seccomp"
 )
 
 // finalizeProcess gives the init the identity of the user's program:
 // its user and groups, its capabilities and no_new_privs. It runs after
-// everything that needs privilege, on the thread that will execve.
-func finalizeProcess(p *specs.Process) error {
-	if err := setUser(p.User); err != nil {
-		return err
+// everything that needs privilege, on the thread that will execve. It
+// returns the seccomp filter still to load just before execve (nil if
+// there is none, or if it had to be loaded here) and warnings to report.
+func finalizeProcess(p *specs.Process, filterData []byte) (*seccomp.Filter, []string, error) {
+	var filter *seccomp.Filter
+	if filterData != nil {
+		filter = new(seccomp.Filter)
+		if err := filter.UnmarshalBinary(filterData); err != nil {
+			return nil, nil, fmt.Errorf("linux.seccomp: %w", err)
+		}
 	}
+	caps, err := capabilities.Parse(p.Capabilities)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings := append([]string{}, caps.Warnings...)
+	for _, name := range caps.Missing {
+		warnings = append(warnings, fmt.Sprintf("process.capabilities: %s is not supported by this kernel, left out", name))
+	}
+	// Without no_new_privs the kernel only lets a thread holding
+	// CAP_SYS_ADMIN load a filter: load it now, before the capabilities
+	// go. The profile must then allow what the init still does.
+	if filter != nil && !p.NoNewPrivileges {
+		if err := filter.Load(false); err != nil {
+			return nil, nil, fmt.Errorf("linux.seccomp: %w", err)
+		}
+		filter = nil
+	}
+	w, err := caps.DropBounding()
+	if err != nil {
+		return nil, nil, fmt.Errorf("process.capabilities.bounding: %w", err)
+	}
+	warnings = append(warnings, w...)
+	// Keep the permitted set across the uid change; execve clears the flag.
+	if err := capabilities.SetKeepCaps(true); err != nil {
+		return nil, nil, err
+	}
+	if err := setUser(p.User); err != nil {
+		return nil, nil, err
+	}
+	w, err = caps.ApplyAfterUserChange()
+	if err != nil {
+		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
+	}
+	warnings = append(warnings, w...)
 	// A uid change makes the process non-dumpable, which hides
 	// /proc/self/fd from it, and the exec fifo is reached through there.
 	// execve decides dumpability afresh for the user's program anyway.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("set dumpable: %w", err)
+		return nil, nil, fmt.Errorf("set dumpable: %w", err)
 	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.noNewPrivileges: %w", err)
+			return nil, nil, fmt.Errorf("process.noNewPrivileges: %w", err)
 		}
 	}
-	return nil
-}
-
-// loadSeccomp installs linux.seccomp as the very last step before execve.
-func loadSeccomp(s *specs.Spec) error {
-	return nil
+	return filter, warnings, nil
 }

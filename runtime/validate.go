@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/capabilities"
 )
 
 // Validate checks everything in the bundle that can be checked before
@@ -84,6 +86,9 @@ func checkProcess(s *specs.Spec) error {
 	}
 	if err := checkRlimits(p.Rlimits); err != nil {
 		return err
+	}
+	if _, err := capabilities.Parse(p.Capabilities); err != nil {
+		return &ConfigError{Problem: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
 		return configErr("process.oomScoreAdj", "%d is outside -1000..1000", *p.OOMScoreAdj)

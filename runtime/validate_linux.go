@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/runtime/seccomp"
 )
 
 func checkLinux(s *specs.Spec) error {
@@ -16,7 +18,7 @@ func checkLinux(s *specs.Spec) error {
 	}
 	checks := []func(*specs.Spec) error{
 		checkNamespaces, checkIDMappings, checkTimeOffsets, checkSysctl,
-		checkDevices, checkPaths, checkPersonality, checkUnsupportedLinux,
+		checkDevices, checkPaths, checkPersonality, checkSeccomp, checkUnsupportedLinux,
 	}
 	for _, check := range checks {
 		if err := check(s); err != nil {
@@ -201,6 +203,13 @@ func checkPersonality(s *specs.Spec) error {
 	}
 	if len(p.Flags) > 0 {
 		return configErr("linux.personality.flags", "no flags are defined, got %v", p.Flags)
+	}
+	return nil
+}
+
+func checkSeccomp(s *specs.Spec) error {
+	if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
+		return &ConfigError{Problem: err.Error()}
 	}
 	return nil
 }

@@ -60,10 +60,10 @@ func TestRunInside(t *testing.T) {
 		}, args: []string{"sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; echo x > /dev/null && echo null-ok"},
 			want: "0\n 0 100000 65536\n 0 200000 65536\nnull-ok"},
 		{name: "linux.devices", edit: func(s *specs.Spec) {
-			mode, uid, gid := os.FileMode(0o600), uint32(1), uint32(2)
+			mode, uid, gid := os.FileMode(0o600), uint32(0), uint32(2)
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/mydev", Type: "c", Major: 1, Minor: 5, FileMode: &mode, UID: &uid, GID: &gid}}
 		}, args: []string{"sh", "-c", "ls -ln /dev/mydev | tr -s ' ' | cut -d' ' -f1,3-6; head -c 4 /dev/mydev | wc -c"},
-			want: "crw------- 1 2 1, 5\n4"},
+			want: "crw------- 0 2 1, 5\n4"},
 		{name: "rootfs propagation private", edit: func(s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" },
 			args: []string{"sh", "-c", "grep ' / / ' /proc/self/mountinfo | grep -c shared: ; true"}, want: "0"},
 		{name: "no-pivot", args: []string{"sh", "-c", "ls /bin/busybox"}, want: "/bin/busybox"},

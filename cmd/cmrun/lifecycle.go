@@ -35,6 +35,8 @@ func (f *createFlags) options(g *globals, id string) runtime.CreateOptions {
 	return runtime.CreateOptions{
 		Root: g.root, ID: id, BundleDir: f.bundle, PidFile: f.pidFile, ConsoleSocket: f.consoleSocket,
 		NoPivot: f.noPivot, PreserveFDs: f.preserveFDs, Trace: runtime.NewTrace(f.trace),
+		Warn:  func(msg string) { g.log.warnf("%s", msg) },
+		Debug: func(msg string) { g.log.debugf("%s", msg) },
 	}
 }
 

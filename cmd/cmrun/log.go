@@ -69,10 +69,13 @@ func (l *logger) debugf(format string, args ...any) {
 	}
 }
 
+// warnf logs a warning to the --log file, or to stderr without one.
 func (l *logger) warnf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	l.write("warning", msg)
-	fmt.Fprintf(l.stderr, "cmrun: warning: %s\n", msg)
+	if l.file == nil {
+		fmt.Fprintf(l.stderr, "cmrun: warning: %s\n", msg)
+	}
 }
 
 // fail reports a command's error as one line and returns the exit code.

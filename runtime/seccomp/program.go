@@ -71,3 +71,42 @@ func decodeProgram(raw []byte) ([]unix.SockFilter, error) {
 	}
 	return program, nil
 }
+
+// MarshalBinary encodes the filter (flags, then the instructions) so cmrun
+// can compile a profile once, in the parent, and hand the result to the
+// container init, which only loads it.
+func (f *Filter) MarshalBinary() ([]byte, error) {
+	out := binary.NativeEndian.AppendUint64(nil, uint64(f.flags))
+	for _, insn := range f.program {
+		out = binary.NativeEndian.AppendUint16(out, insn.Code)
+		out = append(out, insn.Jt, insn.Jf)
+		out = binary.NativeEndian.AppendUint32(out, insn.K)
+	}
+	return out, nil
+}
+
+// UnmarshalBinary is the inverse of MarshalBinary.
+func (f *Filter) UnmarshalBinary(data []byte) error {
+	if len(data) < 8 {
+		return fmt.Errorf("seccomp filter of %d bytes is too short", len(data))
+	}
+	program, err := decodeProgram(data[8:])
+	if err != nil {
+		return err
+	}
+	f.flags = uintptr(binary.NativeEndian.Uint64(data[:8]))
+	f.program = program
+	return nil
+}
+
+// programFormat changes whenever Build would compile the same profile
+// differently, so cached programs from an older cm are not reused.
+const programFormat = "cm-seccomp-1"
+
+// CompilerVersion names what turns profiles into programs: this package's
+// format and the libseccomp it links. Callers that cache compiled
+// programs make it part of the key.
+func CompilerVersion() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%s libseccomp %d.%d.%d", programFormat, major, minor, micro)
+}

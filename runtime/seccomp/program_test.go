@@ -50,3 +50,16 @@ func TestLoadNothing(t *testing.T) {
 	// A Filter not made by Build is refused before any system call.
 	require.EqualError(t, (&Filter{}).Load(true), "load seccomp filter: empty program (make filters with Build)")
 }
+
+func TestFilterBinaryRoundTrip(t *testing.T) {
+	f, _, err := Build(DefaultProfile())
+	require.NoError(t, err)
+	data, err := f.MarshalBinary()
+	require.NoError(t, err)
+	var g Filter
+	require.NoError(t, g.UnmarshalBinary(data))
+	require.Equal(t, f.flags, g.flags)
+	require.Equal(t, f.program, g.program)
+	require.Error(t, g.UnmarshalBinary(data[:5]))
+	require.Error(t, g.UnmarshalBinary(data[:len(data)-3]))
+}
