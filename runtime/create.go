@@ -105,7 +105,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
 	done = t.Step("cmrun", "create cgroup")
-	cg, err := c.createCgroup(b.Spec)
+	cg, err := c.createCgroup(b.Spec, o.warn)
 	done()
 	if err != nil {
 		return nil, err

@@ -155,6 +155,8 @@ func TestLifecycle(t *testing.T) {
 	cmdline, err := os.ReadFile(filepath.Join("/proc", itoa(st.Pid), "cmdline"))
 	require.NoError(t, err)
 	require.Equal(t, "cmrun\x00init\x00", string(cmdline))
+	// Already in its cgroup, before any of the user's program runs.
+	require.Equal(t, []string{itoa(st.Pid)}, processesInCgroup(id))
 
 	list := e.cmrun("list", "--format", "json")
 	require.Equal(t, 0, list.code, list.stderr)

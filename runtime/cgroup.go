@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/cgroupfs"
+)
+
+// cgroup is the container's group in every hierarchy of the host.
+type cgroup = cgroupfs.Group
+
+// createCgroup makes the container's cgroup and writes its limits. The
+// init is moved in before it runs anything of the user's.
+func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, error) {
+	host, err := cgroupfs.Detect()
+	if err != nil {
+		return nil, err
+	}
+	path, err := cgroupfs.ResolvePath(s.Linux.CgroupsPath, c.ID)
+	if err != nil {
+		return nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+	}
+	resources := withDefaultDevices(s)
+	if err := host.ValidateResources(resources); err != nil {
+		return nil, &ConfigError{Problem: err.Error()}
+	}
+	g, err := host.Group(path)
+	if err != nil {
+		return nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+	}
+	if err := g.Create(); err != nil {
+		g.Destroy()
+		return nil, fmt.Errorf("create cgroup %s: %w", path, err)
+	}
+	warnings, err := g.Apply(resources)
+	if err != nil {
+		g.Destroy()
+		return nil, fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	for _, w := range warnings {
+		warn(w)
+	}
+	return g, nil
+}
+
+// cgroup opens the container's existing cgroup.
+func (c *Container) cgroup() (cgroup, error) {
+	host, err := cgroupfs.Detect()
+	if err != nil {
+		return nil, err
+	}
+	return host.Group(c.CgroupPath)
+}
+
+// frozen reports whether the container's cgroup is frozen ("paused").
+func (c *Container) frozen() (bool, error) {
+	if c.CgroupPath == "" {
+		return false, nil
+	}
+	g, err := c.cgroup()
+	if err != nil {
+		return false, err
+	}
+	return g.Frozen()
+}
+
+// defaultDeviceRules let the container use the devices the runtime-spec
+// says it always gets, and its terminals, whatever linux.resources.devices
+// denies: without them a "deny all" rule (runc's default config has one)
+// would make /dev/null unusable.
+var defaultDeviceRules = func() []specs.LinuxDeviceCgroup {
+	rule := func(major, minor int64) specs.LinuxDeviceCgroup {
+		r := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: &major, Access: "rwm"}
+		if minor >= 0 {
+			r.Minor = &minor
+		}
+		return r
+	}
+	rules := []specs.LinuxDeviceCgroup{rule(5, 2), rule(136, -1), rule(5, 1)} // ptmx, pts/*, console
+	for _, d := range defaultDevices {
+		rules = append(rules, rule(d.Major, d.Minor))
+	}
+	return rules
+}()
+
+// withDefaultDevices returns linux.resources with the default devices
+// and those of linux.devices allowed after the config's own rules.
+func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
+	r := s.Linux.Resources
+	if r == nil || len(r.Devices) == 0 {
+		return r
+	}
+	copied := *r
+	copied.Devices = append(append([]specs.LinuxDeviceCgroup{}, r.Devices...), defaultDeviceRules...)
+	for _, d := range s.Linux.Devices {
+		major, minor := d.Major, d.Minor
+		typ := d.Type
+		if typ == "u" {
+			typ = "c"
+		}
+		copied.Devices = append(copied.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
+	}
+	return &copied
+}
