@@ -244,13 +244,19 @@ func (e *env) requireNoLeftovers(id, bundle string) {
 	require.Empty(e.t, processesInCgroup(id), "process left behind")
 }
 
-// processesInCgroup lists host pids whose cgroup path names id.
+// processesInCgroup lists host pids whose cgroup path names id. Zombies
+// do not count: they have left the cgroup and wait for a parent (often
+// the host's init) to reap them.
 func processesInCgroup(id string) []string {
 	var pids []string
 	files, _ := filepath.Glob("/proc/[0-9]*/cgroup")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
-		if err == nil && strings.Contains(string(data), "/"+id+"\n") {
+		if err != nil || !strings.Contains(string(data), "/"+id+"\n") {
+			continue
+		}
+		status, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "status"))
+		if !strings.Contains(string(status), "State:\tZ") {
 			pids = append(pids, filepath.Base(filepath.Dir(f)))
 		}
 	}

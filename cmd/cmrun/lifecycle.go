@@ -94,7 +94,17 @@ func cmdState(g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(c.OCIState())
+	// The OCI state, plus whether the OOM killer struck: runtimes may add
+	// fields, and a stopped container's users want to know why it stopped.
+	type state struct {
+		specs.State
+		OOMKilled bool `json:"oomKilled,omitempty"`
+	}
+	st := state{State: c.OCIState()}
+	if st.Status == specs.StateStopped {
+		st.OOMKilled = c.OOMKilled()
+	}
+	return printJSON(st)
 }
 
 func cmdKill(g *globals, args []string) error {

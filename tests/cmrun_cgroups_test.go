@@ -1,0 +1,231 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+)
+
+// stats is the part of "cmrun events --stats" the tests read.
+type stats struct {
+	Type string `json:"type"`
+	Data struct {
+		Memory struct {
+			Limit   uint64 `json:"limit"`
+			OOMKill uint64 `json:"oomKill"`
+		} `json:"memory"`
+		Pids struct {
+			Current uint64 `json:"current"`
+			Limit   uint64 `json:"limit"`
+		} `json:"pids"`
+		CPU struct {
+			UsageNanos       uint64 `json:"usageNanos"`
+			ThrottledPeriods uint64 `json:"throttledPeriods"`
+		} `json:"cpu"`
+	} `json:"data"`
+}
+
+func (e *env) stats(id string) stats {
+	e.t.Helper()
+	r := e.cmrun("events", "--stats", id)
+	require.Equal(e.t, 0, r.code, r.stderr)
+	var s stats
+	require.NoError(e.t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.Equal(e.t, "stats", s.Type)
+	return s
+}
+
+// detached starts a container in the background; its stdout and stderr go to a file.
+func (e *env) detached(bundle string) (id string, out string) {
+	e.t.Helper()
+	id = e.newID()
+	e.t.Cleanup(func() { e.forceDelete(id) })
+	out = filepath.Join(e.dir, id+".out")
+	f, err := os.Create(out)
+	require.NoError(e.t, err)
+	defer f.Close()
+	cmd := exec.Command(filepath.Join(binDir, "cmrun"), "--root", e.root, "run", "--detach", "--bundle", bundle, id)
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	data, _ := os.ReadFile(out)
+	require.NoError(e.t, err, string(data))
+	return id, out
+}
+
+func i64(v int64) *int64 { return &v }
+
+// TestMemoryLimitOOMKill: a 16 MiB container that wants 64 MiB is
+// OOM-killed, and state and events say so.
+func TestMemoryLimitOOMKill(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) {
+		limit := int64(16 << 20)
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
+	}, "sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived ${#x}")
+	id, out := e.detached(bundle)
+	require.Eventually(t, func() bool { return e.state(id).Status == specs.StateStopped }, waitLong, tick)
+	r := e.cmrun("state", id)
+	require.Contains(t, r.stdout, `"oomKilled": true`)
+	data, _ := os.ReadFile(out)
+	require.NotContains(t, string(data), "survived")
+	ev := e.cmrun("events", id)
+	require.Equal(t, 0, ev.code, ev.stderr)
+	require.JSONEq(t, `{"type":"oom","id":"`+id+`"}`, strings.TrimSpace(ev.stdout))
+	require.Equal(t, 0, e.cmrun("delete", id).code)
+	e.requireNoLeftovers(id, bundle)
+}
+
+// TestPidsLimit: with pids.limit 8 the ninth task cannot be forked. A
+// shell dies when a fork fails, so the forking happens in a child shell:
+// PID 1 + the child shell + 6 sleeps are 8 tasks, the 7th sleep fails.
+func TestPidsLimit(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(8)}
+	}, "sh", "-c", `sh -c 'i=0; while :; do sleep 300 & i=$((i+1)); echo forked $i; done'; echo started; sleep 300`)
+	id, out := e.detached(bundle)
+	require.Eventually(t, func() bool { b, _ := os.ReadFile(out); return strings.Contains(string(b), "started") }, waitLong, tick)
+	// After the child shell died: PID 1 (which execs its last command,
+	// sleep) and the 6 sleeps.
+	require.Eventually(t, func() bool { return e.stats(id).Data.Pids.Current == 7 }, waitLong, tick)
+	require.EqualValues(t, 8, e.stats(id).Data.Pids.Limit)
+	data, _ := os.ReadFile(out)
+	require.Contains(t, string(data), "forked 6\n")
+	require.NotContains(t, string(data), "forked 7")
+	require.Equal(t, 1, strings.Count(string(data), "can't fork"), string(data))
+
+	// update raises the limit, and the container can fork again.
+	r := e.cmrunIn("", []byte(`{"pids":{"limit":20}}`), "update", "--resources", "-", id)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.EqualValues(t, 20, e.stats(id).Data.Pids.Limit)
+
+	ps := e.cmrun("ps", "--format", "json", id)
+	require.Equal(t, 0, ps.code, ps.stderr)
+	var pids []int
+	require.NoError(t, json.Unmarshal([]byte(ps.stdout), &pids))
+	require.Len(t, pids, 7)
+	require.Equal(t, 0, e.cmrun("delete", "--force", id).code)
+	e.requireNoLeftovers(id, bundle)
+}
+
+// TestCPUQuota: a busy loop limited to 10% of a CPU is throttled and
+// uses far less CPU than an unlimited one over the same wall time.
+func TestCPUQuota(t *testing.T) {
+	e := newEnv(t)
+	usage := func(quota *int64) stats {
+		bundle := e.bundle(func(s *specs.Spec) {
+			period := uint64(100000)
+			s.Linux.Resources.CPU = &specs.LinuxCPU{Quota: quota, Period: &period}
+		}, "sh", "-c", "while :; do :; done")
+		id, _ := e.detached(bundle)
+		before := e.stats(id)
+		time.Sleep(time.Second)
+		after := e.stats(id)
+		require.Equal(t, 0, e.cmrun("delete", "--force", id).code)
+		after.Data.CPU.UsageNanos -= before.Data.CPU.UsageNanos
+		return after
+	}
+	limited := usage(i64(10000))
+	unlimited := usage(nil)
+	require.Positive(t, limited.Data.CPU.ThrottledPeriods, "a 10%% quota must throttle a busy loop")
+	require.Zero(t, unlimited.Data.CPU.ThrottledPeriods)
+	require.Less(t, limited.Data.CPU.UsageNanos*3, unlimited.Data.CPU.UsageNanos,
+		"limited %d ns vs unlimited %d ns", limited.Data.CPU.UsageNanos, unlimited.Data.CPU.UsageNanos)
+}
+
+// TestPauseResume: a counter stops while the container is paused and
+// goes on after resume.
+func TestPauseResume(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) { s.Root.Readonly = false },
+		"sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.02; done")
+	id, _ := e.detached(bundle)
+	counter := func() int {
+		data, _ := os.ReadFile(filepath.Join(bundle, "rootfs/tmp/counter"))
+		n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		return n
+	}
+	require.Eventually(t, func() bool { return counter() > 2 }, waitLong, tick)
+	require.Equal(t, 0, e.cmrun("pause", id).code)
+	require.Equal(t, runtimeStatusPaused, e.state(id).Status)
+	frozen := counter()
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, frozen, counter(), "the counter must not move while paused")
+	requireOneLineError(t, e.cmrun("pause", id), "that is paused")
+
+	require.Equal(t, 0, e.cmrun("resume", id).code)
+	require.Equal(t, specs.StateRunning, e.state(id).Status)
+	require.Eventually(t, func() bool { return counter() > frozen }, waitLong, tick)
+	requireOneLineError(t, e.cmrun("resume", id), "it is not paused")
+	require.Equal(t, 0, e.cmrun("delete", "--force", id).code)
+	e.requireNoLeftovers(id, bundle)
+}
+
+const runtimeStatusPaused = specs.ContainerState("paused")
+
+// TestKillAll: without a PID namespace the init's death does not end its
+// children; kill --all reaches every process in the cgroup.
+func TestKillAll(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.PIDNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	}, "sh", "-c", "sleep 300 & sleep 300 & echo started; wait")
+	id, out := e.detached(bundle)
+	require.Eventually(t, func() bool { b, _ := os.ReadFile(out); return strings.Contains(string(b), "started") }, waitLong, tick)
+	require.Len(t, processesInCgroup(id), 3)
+	r := e.cmrun("kill", "--all", id, "KILL")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Empty(t, processesInCgroup(id))
+	require.Eventually(t, func() bool { return e.state(id).Status == specs.StateStopped }, waitLong, tick)
+	require.Equal(t, 0, e.cmrun("delete", id).code)
+	e.requireNoLeftovers(id, bundle)
+}
+
+// TestCgroupBadInput: nonsense limits and paths fail create with the
+// field named, and nothing is created.
+func TestCgroupBadInput(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name string
+		edit func(*specs.Spec)
+		want string
+	}{
+		{"negative memory", func(s *specs.Spec) { s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(-5)} }, "linux.resources.memory.limit"},
+		{"swap below limit", func(s *specs.Spec) {
+			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(2000000), Swap: i64(1000000)}
+		}, "linux.resources.memory.swap"},
+		{"zero period", func(s *specs.Spec) {
+			zero := uint64(0)
+			s.Linux.Resources.CPU = &specs.LinuxCPU{Quota: i64(1000), Period: &zero}
+		}, "linux.resources.cpu.period"},
+		{"bad cpus", func(s *specs.Spec) { s.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "0-x"} }, "linux.resources.cpu.cpus"},
+		{"unified on v1", func(s *specs.Spec) { s.Linux.Resources.Unified = map[string]string{"foo.max": "1"} }, "linux.resources.unified"},
+		{"escaping path", func(s *specs.Spec) { s.Linux.CgroupsPath = "../../escape" }, "linux.cgroupsPath"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, root: e.root, dir: e.dir}
+			bundle := e.bundle(tc.edit, "true")
+			id := e.newID()
+			t.Cleanup(func() { e.forceDelete(id) })
+			requireOneLineError(t, e.cmrun("create", "--bundle", bundle, id), tc.want)
+			e.requireNoLeftovers(id, bundle)
+			matches, _ := filepath.Glob("/sys/fs/cgroup/*/escape")
+			require.Empty(t, matches)
+		})
+	}
+}
