@@ -166,8 +166,17 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 		defer console.Close()
 	}
 
+	done := t.Step("cmrun", "read-only bind mount of the cmrun binary")
+	exe, err := readonlyExe()
+	done()
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+
 	// fd layout in the init: 0-2 stdio, 3.. preserved fds, then the init
-	// socket, the fifo and the console socket.
+	// socket, the fifo, the console socket if any, and the binary the
+	// init runs from (see readonly_exe.go).
 	var extra []*os.File
 	for i := 0; i < o.PreserveFDs; i++ {
 		extra = append(extra, os.NewFile(uintptr(firstExtraFd+i), "preserved"))
@@ -177,8 +186,10 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 	if console != nil {
 		extra = append(extra, console)
 	}
+	extra = append(extra, exe)
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
+		// Resolved in the child, where the binary's descriptor is the last one.
+		Path:       fmt.Sprintf("/proc/self/fd/%d", firstExtraFd+len(extra)-1),
 		Args:       []string{"cmrun", "init"},
 		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd)},
 		Stdin:      os.Stdin,
@@ -186,7 +197,7 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 		Stderr:     os.Stderr,
 		ExtraFiles: extra,
 	}
-	done := t.Step("cmrun", "start stage 0 (exec cmrun init)")
+	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
