@@ -221,6 +221,61 @@ func TestRuntimeBinaryProtected(t *testing.T) {
 	require.Equal(t, before, fileHash(t, victimCmrun), "the runtime binary was changed from inside a container")
 }
 
+// TestTimeNamespace: boottime moves by the configured offset, so the
+// container's uptime is at least a year.
+func TestTimeNamespace(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(e.bundle(func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 365 * 86400}, "monotonic": {Secs: 7200}}
+	}, "sh", "-c", "cut -d. -f1 /proc/uptime"))
+	require.Equal(t, 0, r.code, r.stderr)
+	var uptime int
+	_, err := fmt.Sscan(r.stdout, &uptime)
+	require.NoError(t, err, r.stdout)
+	require.GreaterOrEqual(t, uptime, 365*86400)
+}
+
+// TestPrivilegesBadInput: wrong capability names, seccomp actions and id
+// mappings fail create with the field named, leaving nothing behind.
+func TestPrivilegesBadInput(t *testing.T) {
+	e := newEnv(t)
+	userns := func(s *specs.Spec, uid, gid []specs.LinuxIDMapping) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings, s.Linux.GIDMappings = uid, gid
+	}
+	good := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	tests := []struct {
+		name string
+		edit func(*specs.Spec)
+		want string
+	}{
+		{"unknown capability", func(s *specs.Spec) { s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_FLY") },
+			`process.capabilities.bounding: unknown capability "CAP_FLY"`},
+		{"unknown seccomp action", func(s *specs.Spec) { s.Linux.Seccomp.DefaultAction = "SCMP_ACT_MAYBE" },
+			`linux.seccomp.defaultAction: unknown action "SCMP_ACT_MAYBE"`},
+		{"unknown seccomp architecture", func(s *specs.Spec) { s.Linux.Seccomp.Architectures = []specs.Arch{"SCMP_ARCH_Z80"} },
+			`linux.seccomp.architectures[0]: unknown architecture "SCMP_ARCH_Z80"`},
+		{"empty id mapping", func(s *specs.Spec) { userns(s, []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1, Size: 0}}, good) },
+			"linux.uidMappings[0].size: must be greater than zero"},
+		{"overlapping id mappings", func(s *specs.Spec) {
+			userns(s, good, []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}, {ContainerID: 100, HostID: 100005, Size: 10}})
+		}, "linux.gidMappings[1]: host ids overlap linux.gidMappings[0]"},
+		{"missing gid mappings", func(s *specs.Spec) { userns(s, good, nil) },
+			"linux.gidMappings: must not be empty when a new user namespace is created"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, root: e.root, dir: e.dir}
+			bundle := e.bundle(tc.edit, "true")
+			id := e.newID()
+			t.Cleanup(func() { e.forceDelete(id) })
+			requireOneLineError(t, e.cmrun("create", "--bundle", bundle, id), tc.want)
+			e.requireNoLeftovers(id, bundle)
+		})
+	}
+}
+
 func fileHash(t *testing.T, path string) [32]byte {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
