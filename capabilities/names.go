@@ -64,3 +64,12 @@ func namesOf(m uint64) []string {
 	}
 	return names
 }
+
+// Known lists every capability name this package knows, in number order.
+func Known() []string {
+	var all uint64
+	for _, c := range byName {
+		all |= bit(c)
+	}
+	return namesOf(all)
+}

@@ -25,9 +25,9 @@ func TestRunInside(t *testing.T) {
 		{name: "hostname", edit: func(s *specs.Spec) { s.Hostname = "box42" }, args: []string{"hostname"}, want: "box42"},
 		{name: "own root: host files invisible", args: []string{"sh", "-c", "ls /; test -e /etc/debian_version && echo HOST; true"},
 			want: "bin\ndev\netc\nproc\nroot\nsbin\nsys\ntmp\nusr"},
-		// sh, ls and wc: three processes, and nothing of the host.
-		{name: "own /proc", args: []string{"sh", "-c", "ls -d /proc/[0-9]* | wc -l; cat /proc/1/cmdline | tr '\\0' ' '"},
-			want: "3\nsh -c ls -d /proc/[0-9]* | wc -l; cat /proc/1/cmdline | tr '\\0' ' '"},
+		// Only the container's few processes, with small pids; none of the host's.
+		{name: "own /proc", args: []string{"sh", "-c", "for p in /proc/[0-9]*; do [ ${p#/proc/} -lt 10 ] || echo host pid $p; done; cat /proc/1/cmdline | tr '\\0' ' '"},
+			want: "sh -c for p in /proc/[0-9]*; do [ ${p#/proc/} -lt 10 ] || echo host pid $p; done; cat /proc/1/cmdline | tr '\\0' ' '"},
 		{name: "exit code", args: []string{"sh", "-c", "exit 7"}, code: 7},
 		{name: "death by signal", args: []string{"sh", "-c", "sh -c 'kill -9 $$'; exit $?"}, code: 137},
 		{name: "env and cwd", edit: func(s *specs.Spec) {

@@ -201,6 +201,13 @@ func cmdSpec(g *globals, args []string) error {
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
+func cmdFeatures(g *globals, args []string) error {
+	if _, err := parseArgs(newFlags("features"), args, 0, 0); err != nil {
+		return err
+	}
+	return printJSON(runtime.Features())
+}
+
 func printJSON(v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -44,19 +44,20 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"create": {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
-		"start":  {"ID", "run the user's program in a created container", cmdStart},
-		"run":    {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
-		"state":  {"ID", "print the OCI state of a container as JSON", cmdState},
-		"kill":   {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
-		"delete": {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},
-		"list":   {"[--format table|json] [--quiet]", "list containers", cmdList},
-		"pause":  {"ID", "freeze every process of a container", cmdPause},
-		"resume": {"ID", "thaw a paused container", cmdResume},
-		"update": {"--resources FILE|- ID", "change a container's cgroup limits (linux.resources JSON)", cmdUpdate},
-		"events": {"[--stats] [--interval D] ID", "print statistics and OOM events as JSON lines", cmdEvents},
-		"ps":     {"[--format table|json] ID", "list the processes in a container", cmdPs},
-		"spec":   {"[--bundle DIR] [-- CMD [ARG...]]", "write a default config.json (running CMD without a terminal, if given)", cmdSpec},
+		"create":   {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
+		"start":    {"ID", "run the user's program in a created container", cmdStart},
+		"run":      {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
+		"state":    {"ID", "print the OCI state of a container as JSON", cmdState},
+		"kill":     {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
+		"delete":   {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},
+		"list":     {"[--format table|json] [--quiet]", "list containers", cmdList},
+		"pause":    {"ID", "freeze every process of a container", cmdPause},
+		"resume":   {"ID", "thaw a paused container", cmdResume},
+		"update":   {"--resources FILE|- ID", "change a container's cgroup limits (linux.resources JSON)", cmdUpdate},
+		"events":   {"[--stats] [--interval D] ID", "print statistics and OOM events as JSON lines", cmdEvents},
+		"ps":       {"[--format table|json] ID", "list the processes in a container", cmdPs},
+		"features": {"", "print what this runtime supports (runtime-spec features.json)", cmdFeatures},
+		"spec":     {"[--bundle DIR] [-- CMD [ARG...]]", "write a default config.json (running CMD without a terminal, if given)", cmdSpec},
 	}
 }
 

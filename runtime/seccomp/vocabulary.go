@@ -1,6 +1,8 @@
 package seccomp
 
 import (
+	"sort"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -98,4 +100,24 @@ func toAction(a specs.LinuxSeccompAction, errnoRet *uint) libseccomp.ScmpAction 
 		act = act.SetReturnCode(int16(errno))
 	}
 	return act
+}
+
+// Supported lists, sorted, the actions, operators, architectures and
+// flags profiles may use here: what "cmrun features" reports.
+func Supported() (actionNames, operatorNames, archNames, flagNames []string) {
+	for a := range actions {
+		actionNames = append(actionNames, string(a))
+	}
+	for o := range operators {
+		operatorNames = append(operatorNames, string(o))
+	}
+	for a := range architectures {
+		archNames = append(archNames, string(a))
+	}
+	flagNames = []string{string(specs.LinuxSeccompFlagLog), string(specs.LinuxSeccompFlagSpecAllow), string(flagTSYNC)}
+	sort.Strings(actionNames)
+	sort.Strings(operatorNames)
+	sort.Strings(archNames)
+	sort.Strings(flagNames)
+	return
 }
