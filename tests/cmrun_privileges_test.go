@@ -250,7 +250,9 @@ func TestPrivilegesBadInput(t *testing.T) {
 		edit func(*specs.Spec)
 		want string
 	}{
-		{"unknown capability", func(s *specs.Spec) { s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_FLY") },
+		{"unknown capability", func(s *specs.Spec) {
+			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_FLY")
+		},
 			`process.capabilities.bounding: unknown capability "CAP_FLY"`},
 		{"unknown seccomp action", func(s *specs.Spec) { s.Linux.Seccomp.DefaultAction = "SCMP_ACT_MAYBE" },
 			`linux.seccomp.defaultAction: unknown action "SCMP_ACT_MAYBE"`},
