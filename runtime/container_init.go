@@ -29,12 +29,12 @@ func Init() {
 	}
 	os.Unsetenv(nsexec.InitPipeEnv)
 	sock := os.NewFile(uintptr(fd), "init-socket")
-	err = initContainer(sock, fd)
+	err = initContainer(sock)
 	nsexec.WriteMsg(sock, nsexec.MsgError, []byte(err.Error()))
 	os.Exit(1)
 }
 
-func initContainer(sock *os.File, sockFd int) error {
+func initContainer(sock *os.File) error {
 	typ, payload, err := nsexec.ReadMsg(sock)
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
@@ -46,44 +46,22 @@ func initContainer(sock *os.File, sockFd int) error {
 	if err := json.Unmarshal(payload, &cfg); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
-	// The fds that follow the socket, in the order create.go passes them.
-	fifoFd := sockFd + 1
-	consoleFd := -1
-	if cfg.Console {
-		consoleFd = sockFd + 2
-	}
 	s := cfg.Bundle.Spec
 	t := NewTrace(cfg.Trace)
-
-	if ns := findNamespace(s, specs.MountNamespace); ns != nil && ns.Path == "" {
-		err := setupRootfs(&cfg, t, func() error { return hooksBeforePivot(&cfg, sock, t) })
-		if err != nil {
+	if !cfg.Exec {
+		if err := buildContainer(&cfg, sock, t); err != nil {
 			return err
 		}
-	} else if err := hooksBeforePivot(&cfg, sock, t); err != nil {
-		return err
 	}
-	if err := setNames(s); err != nil {
-		return err
-	}
-	done := t.Step("init", "sysctl, rlimits, io priority, personality")
-	err = applyKernelSettings(s)
+	done := t.Step("init", "rlimits, io priority")
+	err = setProcessLimits(s.Process)
 	done()
 	if err != nil {
 		return err
 	}
-	// After the sysctls: /proc/sys is usually one of the read-only paths.
-	if ns := findNamespace(s, specs.MountNamespace); ns != nil && ns.Path == "" {
-		done = t.Step("init", "masked and read-only paths")
-		err = maskAndProtect(s.Linux)
-		done()
-		if err != nil {
-			return err
-		}
-	}
-	if consoleFd >= 0 {
+	if cfg.ConsoleFd > 0 {
 		done := t.Step("init", "allocate terminal")
-		err := setupConsole(consoleFd, s.Process.ConsoleSize)
+		err := setupConsole(cfg.ConsoleFd, s.Process.ConsoleSize)
 		done()
 		if err != nil {
 			return err
@@ -109,16 +87,18 @@ func initContainer(sock *os.File, sockFd int) error {
 	}
 	sock.Close()
 
-	// Block until "cmrun start" opens the fifo. The fifo's path is gone
-	// after pivot_root; the O_PATH descriptor still names it.
-	if err := waitForStart(fifoFd); err != nil {
-		// Nobody listens on the socket any more: stderr is all we have.
-		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
-		os.Exit(1)
-	}
-	if err := startContainerHooks(&cfg); err != nil {
-		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
-		os.Exit(1)
+	if !cfg.Exec {
+		// Block until "cmrun start" opens the fifo. The fifo's path is gone
+		// after pivot_root; the O_PATH descriptor still names it.
+		if err := waitForStart(cfg.FifoFd); err != nil {
+			// Nobody listens on the socket any more: stderr is all we have.
+			fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
+			os.Exit(1)
+		}
+		if err := startContainerHooks(&cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	closeExtraFds(firstExtraFd + cfg.ExtraFds)
 	// Last: from here on the filter judges every system call, execve included.
@@ -181,20 +161,58 @@ func setNames(s *specs.Spec) error {
 	return nil
 }
 
-func applyKernelSettings(s *specs.Spec) error {
-	for key, value := range s.Linux.Sysctl {
+// buildContainer does what only the first process of a container does:
+// the root filesystem (with the hooks that run around it), the names,
+// the sysctls and the masked paths.
+func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
+	s := cfg.Bundle.Spec
+	ownMountNS := false
+	if ns := findNamespace(s, specs.MountNamespace); ns != nil && ns.Path == "" {
+		ownMountNS = true
+	}
+	if ownMountNS {
+		if err := setupRootfs(cfg, t, func() error { return hooksBeforePivot(cfg, sock, t) }); err != nil {
+			return err
+		}
+	} else if err := hooksBeforePivot(cfg, sock, t); err != nil {
+		return err
+	}
+	if err := setNames(s); err != nil {
+		return err
+	}
+	done := t.Step("init", "sysctl, personality")
+	err := setSysctls(s.Linux.Sysctl)
+	if err == nil {
+		err = setPersonality(s.Linux.Personality)
+	}
+	done()
+	if err != nil {
+		return err
+	}
+	// After the sysctls: /proc/sys is usually one of the read-only paths.
+	if ownMountNS {
+		done = t.Step("init", "masked and read-only paths")
+		err = maskAndProtect(s.Linux)
+		done()
+	}
+	return err
+}
+
+func setSysctls(sysctls map[string]string) error {
+	for key, value := range sysctls {
 		path := "/proc/sys/" + sysctlPath(key)
 		if err := os.WriteFile(path, []byte(value), 0); err != nil {
 			return fmt.Errorf("linux.sysctl %s=%s: %w", key, value, err)
 		}
 	}
-	if err := setRlimits(s.Process.Rlimits); err != nil {
+	return nil
+}
+
+func setProcessLimits(p *specs.Process) error {
+	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}
-	if err := setIOPriority(s.Process.IOPriority); err != nil {
-		return err
-	}
-	return setPersonality(s.Linux.Personality)
+	return setIOPriority(p.IOPriority)
 }
 
 // sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward".

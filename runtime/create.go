@@ -1,19 +1,14 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"cm/nsexec"
 )
 
 // CreateOptions are the inputs of "cmrun create".
@@ -40,7 +35,9 @@ type initConfig struct {
 	Bundle    *Bundle `json:"bundle"`
 	NoPivot   bool    `json:"noPivot"`
 	Trace     bool    `json:"trace"`
-	Console   bool    `json:"console"`   // a console socket is fd consoleFd
+	FifoFd    int     `json:"fifoFd"`    // the exec fifo (O_PATH), 0 for exec
+	ConsoleFd int     `json:"consoleFd"` // the console socket, 0 without a terminal
+	Exec      bool    `json:"exec"`      // join a running container instead of building one
 	Hooks     bool    `json:"hooks"`     // ask the parent to run prestart/createRuntime hooks
 	ExtraFds  int     `json:"extraFds"`  // --preserve-fds
 	UserNS    bool    `json:"userNS"`    // a new user namespace: devices are bind-mounted
@@ -137,19 +134,9 @@ type initProcess struct {
 	sock *os.File
 }
 
-// startInit starts "cmrun init", walks it through the nsexec stages and
-// returns once the init waits on the exec fifo.
+// startInit starts the container's init and returns once it waits on
+// the exec fifo for "start".
 func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOptions) (*initProcess, error) {
-	t := o.Trace
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("init socketpair: %w", err)
-	}
-	parent := os.NewFile(uintptr(fds[0]), "init-parent")
-	child := os.NewFile(uintptr(fds[1]), "init-child")
-	defer parent.Close()
-	defer child.Close()
-
 	// The init reopens the fifo through /proc/self/fd after pivot_root,
 	// when its path is no longer visible; O_PATH does not open the fifo.
 	fifo, err := os.OpenFile(filepath.Join(c.Dir(), fifoFile), unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -157,7 +144,6 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 		return nil, fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer fifo.Close()
-
 	console := o.consoleFile
 	if b.Spec.Process.Terminal && console == nil {
 		if console, err = dialConsole(o.ConsoleSocket); err != nil {
@@ -165,146 +151,15 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 		}
 		defer console.Close()
 	}
-
-	done := t.Step("cmrun", "read-only bind mount of the cmrun binary")
-	exe, err := readonlyExe()
-	done()
-	if err != nil {
-		return nil, err
-	}
-	defer exe.Close()
-
-	// fd layout in the init: 0-2 stdio, 3.. preserved fds, then the init
-	// socket, the fifo, the console socket if any, and the binary the
-	// init runs from (see readonly_exe.go).
-	var extra []*os.File
-	for i := 0; i < o.PreserveFDs; i++ {
-		extra = append(extra, os.NewFile(uintptr(firstExtraFd+i), "preserved"))
-	}
-	sockFd := firstExtraFd + len(extra)
-	extra = append(extra, child, fifo)
-	if console != nil {
-		extra = append(extra, console)
-	}
-	extra = append(extra, exe)
-	cmd := &exec.Cmd{
-		// Resolved in the child, where the binary's descriptor is the last one.
-		Path:       fmt.Sprintf("/proc/self/fd/%d", firstExtraFd+len(extra)-1),
-		Args:       []string{"cmrun", "init"},
-		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd)},
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		ExtraFiles: extra,
-	}
-	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start container init: %w", err)
-	}
-	done()
-	child.Close()
-	p := &initProcess{sock: parent}
-	stage0 := cmd.Process.Pid
-	reaped := false
-	fail := func(err error) (*initProcess, error) {
-		if !reaped {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		if p.pid > 0 {
-			unix.Kill(p.pid, unix.SIGKILL)
-			var ws unix.WaitStatus
-			unix.Wait4(p.pid, &ws, 0, nil)
-		}
-		return nil, err
-	}
-	// Into the cgroup before stage 0 reads its bootstrap: everything it
-	// forks, including the container's PID 1, is born inside.
-	if err := cg.Add(stage0); err != nil {
-		return fail(fmt.Errorf("add init to cgroup: %w", err))
-	}
-	if adj := b.Spec.Process.OOMScoreAdj; adj != nil {
-		// Children inherit oom_score_adj at fork, so set it on stage 0.
-		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", stage0), []byte(strconv.Itoa(*adj)), 0); err != nil {
-			return fail(fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err))
-		}
-	}
-	cfg := initConfig{Bundle: b, NoPivot: o.NoPivot, Trace: t.On(), Console: console != nil,
-		Hooks: hasCreateHooks(b.Spec), ExtraFds: o.PreserveFDs, CgroupDir: cg.Path(), Seccomp: filter}
 	boot := bootstrapFor(b.Spec)
-	cfg.UserNS = boot.CloneFlags&unix.CLONE_NEWUSER != 0
-	done = t.Step("cmrun", "nsexec: join/create namespaces, clone init (flags %#x, %d joined)", boot.CloneFlags, len(boot.NamespacePaths))
-	if err := nsexec.WriteMsg(parent, nsexec.MsgBootstrap, boot.Encode()); err != nil {
-		return fail(err)
-	}
-	for {
-		typ, payload, err := nsexec.ReadMsg(parent)
-		if err == io.EOF {
-			return fail(errors.New("container init exited before it was ready"))
-		}
-		if err != nil {
-			return fail(fmt.Errorf("read from container init: %w", err))
-		}
-		switch typ {
-		case nsexec.MsgUsermapRequest:
-			if err := writeIDMaps(stage0, b); err != nil {
-				return fail(err)
-			}
-			if err := nsexec.WriteMsg(parent, nsexec.MsgUsermapAck, nil); err != nil {
-				return fail(err)
-			}
-		case nsexec.MsgPid:
-			if p.pid, err = nsexec.DecodePid(payload); err != nil {
-				return fail(err)
-			}
-			cmd.Wait() // stage 0 has done its part and exits
-			reaped = true
-			done()
-			cfg.ID, cfg.Pid = c.ID, p.pid
-			done = t.Step("cmrun", "send config to init %d", p.pid)
-			data, err := json.Marshal(cfg)
-			if err != nil {
-				return fail(fmt.Errorf("encode init config: %w", err))
-			}
-			if err := nsexec.WriteMsg(parent, nsexec.MsgConfig, data); err != nil {
-				return fail(err)
-			}
-			done()
-		case nsexec.MsgHooks:
-			if err := runCreateHooks(c, b.Spec, p.pid, t); err != nil {
-				return fail(err)
-			}
-			if err := nsexec.WriteMsg(parent, nsexec.MsgHooksDone, nil); err != nil {
-				return fail(err)
-			}
-		case nsexec.MsgReady:
-			var r readyMsg
-			if err := json.Unmarshal(payload, &r); err != nil {
-				return fail(fmt.Errorf("decode ready message: %w", err))
-			}
-			t.Add(r.Trace)
-			for _, w := range r.Warnings {
-				o.warn(w)
-			}
-			return p, nil
-		case nsexec.MsgError:
-			return fail(fmt.Errorf("container init: %s", payload))
-		default:
-			return fail(fmt.Errorf("container init sent unknown message %d", typ))
-		}
-	}
-}
-
-func (o CreateOptions) warn(msg string) {
-	if o.Warn != nil {
-		o.Warn(msg)
-	}
-}
-
-func (o CreateOptions) debug(msg string) {
-	if o.Debug != nil {
-		o.Debug(msg)
-	}
+	cfg := initConfig{ID: c.ID, Bundle: b, NoPivot: o.NoPivot, Trace: o.Trace.On(), Hooks: hasCreateHooks(b.Spec),
+		ExtraFds: o.PreserveFDs, CgroupDir: cg.Path(), Seccomp: filter, UserNS: boot.CloneFlags&unix.CLONE_NEWUSER != 0}
+	return spawn(spawnRequest{
+		c: c, cfg: cfg, boot: boot, cg: cg, fifo: fifo, console: console,
+		trace: o.Trace, warn: o.warn,
+		idMaps: func(pid int) error { return writeIDMaps(pid, b) },
+		hooks:  func(pid int) error { return runCreateHooks(c, b.Spec, pid, o.Trace) },
+	})
 }
 
 // writeIDMaps writes the uid/gid maps of a new user namespace for stage 0.

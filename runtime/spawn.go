@@ -1,0 +1,189 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"cm/nsexec"
+)
+
+// spawnRequest is what differs between starting a container's init
+// ("create") and a process in an existing container ("exec").
+type spawnRequest struct {
+	c       *Container
+	cfg     initConfig        // for the Go half; ID and Pid are filled in here
+	boot    *nsexec.Bootstrap // namespaces to join and create
+	cg      cgroup            // the process is moved in before it runs anything
+	fifo    *os.File          // O_PATH exec fifo (create only)
+	console *os.File          // console socket, when process.terminal
+	trace   *Trace
+	warn    func(string)
+	idMaps  func(stage0 int) error // writes uid/gid maps of a new user namespace
+	hooks   func(pid int) error    // prestart and createRuntime hooks (create only)
+}
+
+// spawn starts "cmrun init", walks it through the nsexec stages and
+// returns once its Go half reports ready.
+func spawn(r spawnRequest) (*initProcess, error) {
+	t := r.trace
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("init socketpair: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "init-parent")
+	child := os.NewFile(uintptr(fds[1]), "init-child")
+	defer parent.Close()
+	defer child.Close()
+
+	done := t.Step("cmrun", "read-only bind mount of the cmrun binary")
+	exe, err := readonlyExe()
+	done()
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+
+	// fd layout in the init: 0-2 stdio, 3.. preserved fds, then the init
+	// socket, the fifo and the console socket if any, and the binary the
+	// init runs from (see readonly_exe.go). initFds names them for the init.
+	var extra []*os.File
+	for i := 0; i < r.cfg.ExtraFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(firstExtraFd+i), "preserved"))
+	}
+	sockFd := firstExtraFd + len(extra)
+	extra = append(extra, child)
+	if r.fifo != nil {
+		r.cfg.FifoFd = firstExtraFd + len(extra)
+		extra = append(extra, r.fifo)
+	}
+	if r.console != nil {
+		r.cfg.ConsoleFd = firstExtraFd + len(extra)
+		extra = append(extra, r.console)
+	}
+	extra = append(extra, exe)
+	cmd := &exec.Cmd{
+		// Resolved in the child, where the binary's descriptor is the last one.
+		Path:       fmt.Sprintf("/proc/self/fd/%d", firstExtraFd+len(extra)-1),
+		Args:       []string{"cmrun", "init"},
+		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd)},
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: extra,
+	}
+	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start container init: %w", err)
+	}
+	done()
+	child.Close()
+	p := &initProcess{sock: parent}
+	stage0 := cmd.Process.Pid
+	reaped := false
+	fail := func(err error) (*initProcess, error) {
+		if !reaped {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if p.pid > 0 {
+			unix.Kill(p.pid, unix.SIGKILL)
+			var ws unix.WaitStatus
+			unix.Wait4(p.pid, &ws, 0, nil)
+		}
+		return nil, err
+	}
+	// Into the cgroup before stage 0 reads its bootstrap: everything it
+	// forks, including the container's PID 1, is born inside.
+	if err := r.cg.Add(stage0); err != nil {
+		return fail(fmt.Errorf("add init to cgroup: %w", err))
+	}
+	if adj := r.cfg.Bundle.Spec.Process.OOMScoreAdj; adj != nil {
+		// Children inherit oom_score_adj at fork, so set it on stage 0.
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", stage0), []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return fail(fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err))
+		}
+	}
+	boot := r.boot
+	done = t.Step("cmrun", "nsexec: join/create namespaces, clone init (flags %#x, %d joined)", boot.CloneFlags, len(boot.NamespacePaths))
+	if err := nsexec.WriteMsg(parent, nsexec.MsgBootstrap, boot.Encode()); err != nil {
+		return fail(err)
+	}
+	for {
+		typ, payload, err := nsexec.ReadMsg(parent)
+		if err == io.EOF {
+			return fail(errors.New("container init exited before it was ready"))
+		}
+		if err != nil {
+			return fail(fmt.Errorf("read from container init: %w", err))
+		}
+		switch typ {
+		case nsexec.MsgUsermapRequest:
+			if err := r.idMaps(stage0); err != nil {
+				return fail(err)
+			}
+			if err := nsexec.WriteMsg(parent, nsexec.MsgUsermapAck, nil); err != nil {
+				return fail(err)
+			}
+		case nsexec.MsgPid:
+			if p.pid, err = nsexec.DecodePid(payload); err != nil {
+				return fail(err)
+			}
+			cmd.Wait() // stage 0 has done its part and exits
+			reaped = true
+			done()
+			r.cfg.Pid = p.pid
+			done = t.Step("cmrun", "send config to init %d", p.pid)
+			data, err := json.Marshal(r.cfg)
+			if err != nil {
+				return fail(fmt.Errorf("encode init config: %w", err))
+			}
+			if err := nsexec.WriteMsg(parent, nsexec.MsgConfig, data); err != nil {
+				return fail(err)
+			}
+			done()
+		case nsexec.MsgHooks:
+			if r.hooks == nil {
+				return fail(errors.New("container init asked for hooks nobody runs"))
+			}
+			if err := r.hooks(p.pid); err != nil {
+				return fail(err)
+			}
+			if err := nsexec.WriteMsg(parent, nsexec.MsgHooksDone, nil); err != nil {
+				return fail(err)
+			}
+		case nsexec.MsgReady:
+			var ready readyMsg
+			if err := json.Unmarshal(payload, &ready); err != nil {
+				return fail(fmt.Errorf("decode ready message: %w", err))
+			}
+			t.Add(ready.Trace)
+			for _, w := range ready.Warnings {
+				r.warn(w)
+			}
+			return p, nil
+		case nsexec.MsgError:
+			return fail(fmt.Errorf("container init: %s", payload))
+		default:
+			return fail(fmt.Errorf("container init sent unknown message %d", typ))
+		}
+	}
+}
+
+func (o CreateOptions) warn(msg string) {
+	if o.Warn != nil {
+		o.Warn(msg)
+	}
+}
+
+func (o CreateOptions) debug(msg string) {
+	if o.Debug != nil {
+		o.Debug(msg)
+	}
+}
