@@ -63,7 +63,7 @@ func Run(o RunOptions) (int, error) {
 		return 0, nil
 	}
 	done = t.Step("cmrun", "wait for the container to exit")
-	code, err := waitForwarding(c, sigs, tty)
+	code, err := waitForwarding(c.Pid, sigs, tty)
 	done()
 	if tty != nil {
 		tty.drain()
@@ -76,9 +76,9 @@ func Run(o RunOptions) (int, error) {
 	return code, err
 }
 
-// waitForwarding waits for the init, our child thanks to CLONE_PARENT,
-// and passes on every signal cmrun receives meanwhile.
-func waitForwarding(c *Container, sigs chan os.Signal, tty *ttyProxy) (int, error) {
+// waitForwarding waits for a process cmrun spawned (our child thanks to
+// CLONE_PARENT) and passes on every signal cmrun receives meanwhile.
+func waitForwarding(pid int, sigs chan os.Signal, tty *ttyProxy) (int, error) {
 	type result struct {
 		ws  unix.WaitStatus
 		err error
@@ -87,7 +87,7 @@ func waitForwarding(c *Container, sigs chan os.Signal, tty *ttyProxy) (int, erro
 	go func() {
 		var ws unix.WaitStatus
 		for {
-			_, err := unix.Wait4(c.Pid, &ws, 0, nil)
+			_, err := unix.Wait4(pid, &ws, 0, nil)
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
@@ -99,7 +99,7 @@ func waitForwarding(c *Container, sigs chan os.Signal, tty *ttyProxy) (int, erro
 		select {
 		case r := <-exited:
 			if r.err != nil {
-				return 0, fmt.Errorf("wait for container init %d: %w", c.Pid, r.err)
+				return 0, fmt.Errorf("wait for process %d: %w", pid, r.err)
 			}
 			return exitCode(r.ws), nil
 		case s := <-sigs:
@@ -113,7 +113,8 @@ func waitForwarding(c *Container, sigs chan os.Signal, tty *ttyProxy) (int, erro
 					tty.resize()
 				}
 			default:
-				c.signalInit(sig)
+				// Our own child cannot be recycled before we reap it.
+				unix.Kill(pid, sig)
 			}
 		}
 	}

@@ -47,6 +47,7 @@ func init() {
 		"create":   {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
 		"start":    {"ID", "run the user's program in a created container", cmdStart},
 		"run":      {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
+		"exec":     {"[flags] ID [COMMAND [ARG...]]", "run another process in a created or running container", cmdExec},
 		"state":    {"ID", "print the OCI state of a container as JSON", cmdState},
 		"kill":     {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
 		"delete":   {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},

@@ -1,0 +1,187 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"cm/capabilities"
+	"cm/nsexec"
+)
+
+// ExecOptions are the inputs of "cmrun exec".
+type ExecOptions struct {
+	Root          string
+	ID            string
+	Process       *specs.Process // the process to run, complete
+	Detach        bool
+	PidFile       string
+	ConsoleSocket string
+	PreserveFDs   int
+	Trace         *Trace
+	Warn, Debug   func(string)
+}
+
+// nsFiles names each namespace type's file under /proc/PID/ns.
+var nsFiles = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
+	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
+	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+}
+
+// Exec runs another process in a created or running container: the same
+// nsexec preamble joins every namespace of the container's init, the
+// process joins its cgroup, and the Go half skips the root filesystem
+// (the container's mount namespace already has it). Unless detached, it
+// waits and returns the process's exit code.
+func Exec(o ExecOptions) (int, error) {
+	c, err := Load(o.Root, o.ID)
+	if err != nil {
+		return 0, err
+	}
+	switch st := c.Status(); st {
+	case specs.StateCreated, specs.StateRunning:
+	default:
+		return 0, fmt.Errorf("cannot exec in container %s that is %s: %w", o.ID, st, ErrNotRunning)
+	}
+	if err := checkExecProcess(o.Process); err != nil {
+		return 0, err
+	}
+	spec := *c.Config
+	spec.Process = o.Process
+	// Joining what the init is in, not what the config asked for: a
+	// namespace given by path may since have been replaced.
+	spec.Linux = &specs.Linux{}
+	*spec.Linux = *c.Config.Linux
+	boot, err := joinBootstrap(c)
+	if err != nil {
+		return 0, err
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return 0, err
+	}
+	filter, err := compileSeccomp(o.Root, &spec, o.Trace, o.debug)
+	if err != nil {
+		return 0, err
+	}
+	sigs := make(chan os.Signal, 64)
+	if !o.Detach {
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+	}
+	var tty *ttyProxy
+	console, err := execConsole(o, &tty)
+	if err != nil {
+		return 0, err
+	}
+	if tty != nil {
+		defer tty.Close()
+	}
+	b := &Bundle{Dir: c.Bundle, Rootfs: c.Rootfs, Spec: &spec}
+	cfg := initConfig{ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter, Exec: true}
+	p, err := spawn(spawnRequest{c: c, cfg: cfg, boot: boot, cg: cg, console: console, trace: o.Trace, warn: o.warn})
+	if console != nil && tty == nil {
+		console.Close()
+	}
+	if err != nil {
+		return 0, err
+	}
+	p.sock.Close()
+	if o.PidFile != "" {
+		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(p.pid))); err != nil {
+			return 0, fmt.Errorf("write pid file: %w", err)
+		}
+	}
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			unix.Kill(p.pid, unix.SIGKILL)
+			return 0, err
+		}
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	code, err := waitForwarding(p.pid, sigs, tty)
+	if tty != nil {
+		tty.drain()
+	}
+	return code, err
+}
+
+func (o ExecOptions) warn(msg string) {
+	if o.Warn != nil {
+		o.Warn(msg)
+	}
+}
+
+func (o ExecOptions) debug(msg string) {
+	if o.Debug != nil {
+		o.Debug(msg)
+	}
+}
+
+// execConsole returns the console socket for a terminal process: the
+// caller's --console-socket, or, in the foreground, one end of our own.
+func execConsole(o ExecOptions, tty **ttyProxy) (*os.File, error) {
+	if !o.Process.Terminal {
+		return nil, nil
+	}
+	if o.ConsoleSocket != "" {
+		return dialConsole(o.ConsoleSocket)
+	}
+	if o.Detach {
+		return nil, fmt.Errorf("exec: a terminal needs --console-socket when detached")
+	}
+	p, err := newTTYProxy()
+	if err != nil {
+		return nil, err
+	}
+	*tty = p
+	return p.remote, nil
+}
+
+func checkExecProcess(p *specs.Process) error {
+	if p == nil || len(p.Args) == 0 || p.Args[0] == "" {
+		return fmt.Errorf("exec: process.args: must not be empty")
+	}
+	if p.Cwd == "" || !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("exec: process.cwd: %q must be an absolute path", p.Cwd)
+	}
+	if err := checkRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if _, err := capabilities.Parse(p.Capabilities); err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	return nil
+}
+
+// joinBootstrap lists the init's namespaces to join, skipping those the
+// caller already shares (setns into one's own user namespace fails).
+func joinBootstrap(c *Container) (*nsexec.Bootstrap, error) {
+	b := &nsexec.Bootstrap{}
+	var types []specs.LinuxNamespaceType
+	for _, ns := range c.Config.Linux.Namespaces {
+		types = append(types, ns.Type)
+	}
+	sort.SliceStable(types, func(i, j int) bool { return joinOrder[types[i]] < joinOrder[types[j]] })
+	for _, t := range types {
+		path := fmt.Sprintf("/proc/%d/ns/%s", c.Pid, nsFiles[t])
+		theirs, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("container %s: %w", c.ID, err)
+		}
+		if ours, err := os.Stat("/proc/self/ns/" + nsFiles[t]); err == nil && os.SameFile(ours, theirs) {
+			continue
+		}
+		b.NamespacePaths = append(b.NamespacePaths, path)
+	}
+	return b, nil
+}
