@@ -61,16 +61,18 @@ func Start(root, id string) (*Container, error) {
 // read-write never blocks, and a pidfd tells us if the init died instead
 // of waiting forever for a byte that will never come.
 func (c *Container) releaseInit() error {
-	fifo, err := os.OpenFile(filepath.Join(c.Dir(), fifoFile), os.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
-	}
-	defer fifo.Close()
+	// The pidfd first: once the fifo is open the init may run, exit and
+	// be reaped by its parent (a shim) before we look, and its pid is gone.
 	pidfd, err := unix.PidfdOpen(c.Pid, 0)
 	if err != nil {
 		return fmt.Errorf("container init %d: %w", c.Pid, ErrNoSuchProc)
 	}
 	defer unix.Close(pidfd)
+	fifo, err := os.OpenFile(filepath.Join(c.Dir(), fifoFile), os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
 	fds := []unix.PollFd{{Fd: int32(fifo.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil {

@@ -96,7 +96,7 @@ func cmrun(argv []string) int {
 		return 0
 	}
 	if g.systemdCgroup {
-		g.log.debugf("--systemd-cgroup: systemd is not used; cgroups are managed through cgroupfs")
+		g.log.warnf("--systemd-cgroup: systemd is not used; cmrun writes cgroupfs directly and reads cgroupsPath as a cgroupfs path")
 	}
 	if fs.NArg() == 0 {
 		usage(fs)
