@@ -73,6 +73,19 @@ func TestFailingCreateHook(t *testing.T) {
 	e.requireNoLeftovers(id, bundle)
 }
 
+// TestHookTimeout: a hook that outlives its timeout fails create.
+func TestHookTimeout(t *testing.T) {
+	e := newEnv(t)
+	one := 1
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "30"}, Timeout: &one}}}
+	}, "true")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	requireOneLineError(t, e.cmrun("create", "--bundle", bundle, id), "prestart hook 0 (/bin/sleep): timed out after 1s")
+	e.requireNoLeftovers(id, bundle)
+}
+
 func readState(t *testing.T, path string) specs.State {
 	t.Helper()
 	data, err := os.ReadFile(path)
