@@ -101,7 +101,10 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	}
 	// Into the cgroup before stage 0 reads its bootstrap: everything it
 	// forks, including the container's PID 1, is born inside.
-	if err := r.cg.Add(stage0); err != nil {
+	done = t.Step("cmrun", "move stage 0 into the cgroup")
+	err = r.cg.Add(stage0)
+	done()
+	if err != nil {
 		return fail(fmt.Errorf("add init to cgroup: %w", err))
 	}
 	if adj := r.cfg.Bundle.Spec.Process.OOMScoreAdj; adj != nil {
