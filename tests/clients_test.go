@@ -108,7 +108,9 @@ func TestContainerd(t *testing.T) {
 	daemon.Stdout, daemon.Stderr = logFile, logFile
 	require.NoError(t, daemon.Start())
 	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() })
-	ctr := func(args ...string) (string, int) { return client(t, nil, "ctr", append([]string{"--address", sock}, args...)...) }
+	ctr := func(args ...string) (string, int) {
+		return client(t, nil, "ctr", append([]string{"--address", sock}, args...)...)
+	}
 	require.Eventually(t, func() bool { _, code := ctr("version"); return code == 0 }, waitLong, 100*time.Millisecond)
 
 	out, code := ctr("images", "import", "--index-name", "cm-busybox:latest", ociArchive(t))

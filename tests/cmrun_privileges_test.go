@@ -245,11 +245,7 @@ func TestPrivilegesBadInput(t *testing.T) {
 		s.Linux.UIDMappings, s.Linux.GIDMappings = uid, gid
 	}
 	good := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	tests := []struct {
-		name string
-		edit func(*specs.Spec)
-		want string
-	}{
+	e.requireCreateFails([]badConfig{
 		{"unknown capability", func(s *specs.Spec) {
 			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_FLY")
 		},
@@ -265,17 +261,7 @@ func TestPrivilegesBadInput(t *testing.T) {
 		}, "linux.gidMappings[1]: host ids overlap linux.gidMappings[0]"},
 		{"missing gid mappings", func(s *specs.Spec) { userns(s, good, nil) },
 			"linux.gidMappings: must not be empty when a new user namespace is created"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := &env{t: t, root: e.root, dir: e.dir}
-			bundle := e.bundle(tc.edit, "true")
-			id := e.newID()
-			t.Cleanup(func() { e.forceDelete(id) })
-			requireOneLineError(t, e.cmrun("create", "--bundle", bundle, id), tc.want)
-			e.requireNoLeftovers(id, bundle)
-		})
-	}
+	})
 }
 
 func fileHash(t *testing.T, path string) [32]byte {

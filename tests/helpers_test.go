@@ -293,3 +293,25 @@ func decodeSpec(t *testing.T, data []byte) *specs.Spec {
 	require.NoError(t, json.Unmarshal(data, &s))
 	return &s
 }
+
+// badConfig is one broken configuration and the error it must cause.
+type badConfig struct {
+	name string
+	edit func(*specs.Spec)
+	want string
+}
+
+// requireCreateFails runs create on each broken configuration: one
+// error line naming the problem, and nothing left behind.
+func (e *env) requireCreateFails(tests []badConfig) {
+	for _, tc := range tests {
+		e.t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, root: e.root, dir: e.dir}
+			bundle := e.bundle(tc.edit, "true")
+			id := e.newID()
+			t.Cleanup(func() { e.forceDelete(id) })
+			requireOneLineError(t, e.cmrun("create", "--bundle", bundle, id), tc.want)
+			e.requireNoLeftovers(id, bundle)
+		})
+	}
+}
