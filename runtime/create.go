@@ -23,6 +23,9 @@ type CreateOptions struct {
 	Trace         *Trace
 	Warn          func(msg string) // receives warnings (capabilities not granted...); may be nil
 	Debug         func(msg string) // receives debug messages; may be nil
+	// Stdio are the container's stdin, stdout and stderr; nil entries
+	// inherit cmrun's own. A shim passes pipes to its log here.
+	Stdio [3]*os.File
 
 	consoleFile *os.File // "cmrun run" passes its own console socket end
 }
@@ -155,7 +158,7 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 	cfg := initConfig{ID: c.ID, Bundle: b, NoPivot: o.NoPivot, Trace: o.Trace.On(), Hooks: hasCreateHooks(b.Spec),
 		ExtraFds: o.PreserveFDs, CgroupDir: cg.Path(), Seccomp: filter, UserNS: boot.CloneFlags&unix.CLONE_NEWUSER != 0}
 	return spawn(spawnRequest{
-		c: c, cfg: cfg, boot: boot, cg: cg, fifo: fifo, console: console,
+		c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: cg, fifo: fifo, console: console,
 		trace: o.Trace, warn: o.warn,
 		idMaps: func(pid int) error { return writeIDMaps(pid, b) },
 		hooks:  func(pid int) error { return runCreateHooks(c, b.Spec, pid, o.Trace) },

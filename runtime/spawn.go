@@ -18,6 +18,7 @@ import (
 // ("create") and a process in an existing container ("exec").
 type spawnRequest struct {
 	c       *Container
+	stdio   [3]*os.File       // the process's stdin, stdout, stderr (nil: cmrun's own)
 	cfg     initConfig        // for the Go half; ID and Pid are filled in here
 	boot    *nsexec.Bootstrap // namespaces to join and create
 	cg      cgroup            // the process is moved in before it runs anything
@@ -73,9 +74,9 @@ func spawn(r spawnRequest) (*initProcess, error) {
 		Path:       fmt.Sprintf("/proc/self/fd/%d", firstExtraFd+len(extra)-1),
 		Args:       []string{"cmrun", "init"},
 		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd)},
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
+		Stdin:      orDefault(r.stdio[0], os.Stdin),
+		Stdout:     orDefault(r.stdio[1], os.Stdout),
+		Stderr:     orDefault(r.stdio[2], os.Stderr),
 		ExtraFiles: extra,
 	}
 	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
@@ -189,4 +190,11 @@ func (o CreateOptions) debug(msg string) {
 	if o.Debug != nil {
 		o.Debug(msg)
 	}
+}
+
+func orDefault(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
 }
