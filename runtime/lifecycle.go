@@ -167,21 +167,25 @@ func Delete(root, id string, force bool) error {
 // destroy kills whatever is left of the container and removes its cgroup
 // and state directory. It is also the undo of a failed create.
 func (c *Container) destroy() error {
+	var cg cgroup
+	if c.CgroupPath != "" {
+		if g, err := c.cgroup(); err == nil {
+			cg = g
+			// Every process, not only the init: without a PID namespace
+			// its death does not take the others along. KillAll also
+			// thaws a paused container, whose processes cannot die frozen.
+			if err := cg.KillAll(unix.SIGKILL); err != nil {
+				return fmt.Errorf("kill processes of %s: %w", c.ID, err)
+			}
+		}
+	}
 	if c.initAlive() {
 		c.signalInit(unix.SIGKILL)
 		c.waitInitGone(5 * time.Second)
 	}
-	if c.CgroupPath != "" {
-		cg, err := c.cgroup()
-		if err == nil {
-			// Without a PID namespace the init's death does not take its
-			// children along: the cgroup knows them all.
-			if err := cg.KillAll(unix.SIGKILL); err != nil {
-				return fmt.Errorf("kill processes of %s: %w", c.ID, err)
-			}
-			if err := cg.Destroy(); err != nil {
-				return fmt.Errorf("remove cgroup of %s: %w", c.ID, err)
-			}
+	if cg != nil {
+		if err := cg.Destroy(); err != nil {
+			return fmt.Errorf("remove cgroup of %s: %w", c.ID, err)
 		}
 	}
 	if err := os.RemoveAll(c.Dir()); err != nil {
