@@ -57,7 +57,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -318,8 +317,6 @@ static void stage1(void)
 	 */
 	if (setsid() < 0)
 		bail("setsid");
-	/* Die with the parent only if the parent asks for it later; clear inherited settings. */
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 }
 
 __attribute__((constructor)) static void nsexec(void)
