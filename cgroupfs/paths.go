@@ -48,6 +48,9 @@ func cleanPath(p string) (string, error) {
 	}
 	abs := strings.HasPrefix(p, "/")
 	rest := strings.TrimPrefix(p, "/")
+	if rest == "" {
+		return "", fmt.Errorf("cgroups path %q: %w: names no cgroup below its starting point", p, ErrInvalidPath)
+	}
 	// filepath.Clean would silently turn "/../x" into "/x"; walking the
 	// components ourselves lets an escape be an error instead.
 	var kept []string
