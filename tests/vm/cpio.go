@@ -29,12 +29,12 @@ const (
 
 // Dir adds a directory; name has no leading slash ("usr/bin").
 func (c *cpioWriter) Dir(name string, perm fs.FileMode) error {
-	return c.entry(name, cpioDir|uint32(perm.Perm()), nil)
+	return c.entry(name, cpioDir|unixPerm(perm), nil)
 }
 
 // File adds a regular file with the given contents.
 func (c *cpioWriter) File(name string, perm fs.FileMode, data []byte) error {
-	return c.entry(name, cpioRegular|uint32(perm.Perm()), data)
+	return c.entry(name, cpioRegular|unixPerm(perm), data)
 }
 
 // Symlink adds a symbolic link; the link's data is its target.
@@ -45,6 +45,22 @@ func (c *cpioWriter) Symlink(name, target string) error {
 // Close writes the trailer. It does not close the underlying writer.
 func (c *cpioWriter) Close() error {
 	return c.entry("TRAILER!!!", 0, nil)
+}
+
+// unixPerm turns Go's permission bits into stat(2)'s, which keep the
+// setuid, setgid and sticky bits in the low 12 bits where Go does not.
+func unixPerm(m fs.FileMode) uint32 {
+	bits := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		bits |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		bits |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		bits |= 0o1000
+	}
+	return bits
 }
 
 func (c *cpioWriter) entry(name string, mode uint32, data []byte) error {

@@ -24,8 +24,8 @@ type initramfsContents struct {
 // newc cpio to dst: a static busybox with its applet links, /init, the
 // program, the shared libraries it needs and the extra files. The kernel
 // copies it into a tmpfs, so the guest can write anywhere.
-// Uncompressed, because decompressing under TCG costs more than
-// loading the bigger file.
+// It is not compressed: measured, gzip saved no boot time at these
+// sizes (about 12 MB) and would only add a step.
 func writeInitramfs(dst string, c initramfsContents) error {
 	busybox, applets, err := staticBusybox()
 	if err != nil {
@@ -157,7 +157,7 @@ func (r *rootfs) hostFile(name, host string) {
 		r.err = fmt.Errorf("add %s to the guest: %w", host, err)
 		return
 	}
-	r.file(name, st.Mode().Perm(), data)
+	r.file(name, st.Mode(), data)
 }
 
 // staticBusybox finds the host's busybox, insists that it is the static

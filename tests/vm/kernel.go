@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,17 +22,18 @@ const kernelMetaPackage = "linux-image-amd64"
 // EnsureKernel returns the path of an uncompressed kernel (vmlinux) to
 // boot. The first call downloads the kernel package that
 // linux-image-amd64 currently depends on into cacheDir (apt-get
-// download: nothing is installed) and unpacks only its bzImage; later
-// calls find <cacheDir>/<package>/vmlinux and do no work.
+// download: nothing is installed), unpacks only its bzImage into
+// <cacheDir>/<package>/ and points the link <cacheDir>/vmlinux at it.
+// Later calls follow that link and do no work, not even ask apt; so
+// tests keep one kernel until the cache is removed (make clean).
 func EnsureKernel(cacheDir string) (string, error) {
-	pkg, err := currentKernelPackage()
+	cacheDir, err := filepath.Abs(cacheDir) // qemu gets the path; make it independent of the working directory
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("kernel cache %s: %w", cacheDir, err)
 	}
-	dir := filepath.Join(cacheDir, pkg)
-	vmlinux := filepath.Join(dir, "vmlinux")
-	if _, err := os.Stat(vmlinux); err == nil {
-		return vmlinux, nil
+	link := filepath.Join(cacheDir, "vmlinux")
+	if path, err := filepath.EvalSymlinks(link); err == nil {
+		return path, nil
 	}
 
 	// Two test processes may want the kernel at once: one downloads, the
@@ -44,42 +46,74 @@ func EnsureKernel(cacheDir string) (string, error) {
 		return "", err
 	}
 	defer unlock()
-	if _, err := os.Stat(vmlinux); err == nil {
-		return vmlinux, nil
+	if path, err := filepath.EvalSymlinks(link); err == nil {
+		return path, nil
 	}
 
+	pkg, err := currentKernelPackage()
+	if err != nil {
+		return "", err
+	}
+	vmlinux := filepath.Join(cacheDir, pkg, "vmlinux")
+	if _, err := os.Stat(vmlinux); err != nil {
+		if err := fetchKernel(cacheDir, pkg); err != nil {
+			return "", err
+		}
+	}
+	// A relative link, so the cache can move with the repository.
+	tmpLink := link + ".new"
+	os.Remove(tmpLink)
+	if err := os.Symlink(filepath.Join(pkg, "vmlinux"), tmpLink); err != nil {
+		return "", fmt.Errorf("link kernel: %w", err)
+	}
+	if err := os.Rename(tmpLink, link); err != nil {
+		return "", fmt.Errorf("link kernel: %w", err)
+	}
+	return vmlinux, nil
+}
+
+// fetchKernel downloads pkg and leaves its vmlinuz and the vmlinux
+// inside it in <cacheDir>/<pkg>/. The caller holds the cache's lock.
+func fetchKernel(cacheDir, pkg string) error {
 	// Work in a temporary directory and rename it into place, so an
 	// interrupted download never leaves a half-written kernel behind.
+	// Directories left by a killed download are removed first: holding
+	// the lock, nobody else is using them.
+	if stale, err := filepath.Glob(filepath.Join(cacheDir, ".download-*")); err == nil {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
 	tmp, err := os.MkdirTemp(cacheDir, ".download-")
 	if err != nil {
-		return "", fmt.Errorf("create download directory: %w", err)
+		return fmt.Errorf("create download directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	deb, err := downloadPackage(pkg, tmp)
 	if err != nil {
-		return "", err
+		return err
 	}
 	bz, err := fileFromDeb(deb, "./boot/vmlinuz-")
 	if err != nil {
-		return "", err
+		return err
 	}
 	elf, err := vmlinuxFromBzImage(bz)
 	if err != nil {
-		return "", fmt.Errorf("unpack kernel of %s: %w", pkg, err)
+		return fmt.Errorf("unpack kernel of %s: %w", pkg, err)
 	}
 	unpacked := filepath.Join(tmp, "kernel")
 	if err := os.Mkdir(unpacked, 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", unpacked, err)
+		return fmt.Errorf("create %s: %w", unpacked, err)
 	}
 	for name, data := range map[string][]byte{"vmlinuz": bz, "vmlinux": elf} {
 		if err := os.WriteFile(filepath.Join(unpacked, name), data, 0o644); err != nil {
-			return "", fmt.Errorf("write kernel: %w", err)
+			return fmt.Errorf("write kernel: %w", err)
 		}
 	}
-	if err := os.Rename(unpacked, dir); err != nil {
-		return "", fmt.Errorf("move kernel into cache: %w", err)
+	if err := os.Rename(unpacked, filepath.Join(cacheDir, pkg)); err != nil {
+		return fmt.Errorf("move kernel into cache: %w", err)
 	}
-	return vmlinux, nil
+	return nil
 }
 
 // DefaultCacheDir is build/vm in the root of the Go module holding the
@@ -127,12 +161,13 @@ func currentKernelPackage() (string, error) {
 func parseKernelDepends(out string) string {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		dep, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "Depends: ")
+		// A leading "|" marks an alternative; "<name>" a virtual package.
+		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "|")
+		dep, ok := strings.CutPrefix(line, "Depends: ")
 		if !ok {
 			continue
 		}
-		// A leading "|" marks an alternative; "<name>" a virtual package.
-		dep = strings.Trim(strings.TrimPrefix(dep, "|"), "<>")
+		dep = strings.Trim(dep, "<>")
 		if strings.HasPrefix(dep, "linux-image-") && strings.HasSuffix(dep, "-amd64") && dep != kernelMetaPackage {
 			return dep
 		}
@@ -173,13 +208,16 @@ func fileFromDeb(deb, prefix string) ([]byte, error) {
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	// dpkg-deb runs the decompressor as a child process, in a process
+	// group of their own so that both can be stopped together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("dpkg-deb --fsys-tarfile %s: %w", deb, err)
 	}
-	// We usually stop reading early; dpkg-deb then dies of SIGPIPE or
-	// our kill, which is not an error.
+	// We stop reading once the file is found; dying of the kill is
+	// then not an error.
 	defer func() {
-		_ = cmd.Process.Kill()
+		_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		_ = cmd.Wait()
 	}()
 

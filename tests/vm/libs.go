@@ -13,9 +13,14 @@ import (
 // sharedLibraries lists the host files a dynamically linked program
 // needs at run time: its ELF interpreter (the dynamic loader) and every
 // library ldd resolves, each as the absolute path the loader will open.
-// A static program needs none.
+// A static program needs none, and neither does a script: its
+// interpreter (busybox sh, say) is already in the guest.
 func sharedLibraries(binary string) ([]string, error) {
 	f, err := elf.Open(binary)
+	var notELF *elf.FormatError
+	if errors.As(err, &notELF) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read ELF %s: %w", binary, err)
 	}

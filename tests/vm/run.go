@@ -19,7 +19,9 @@ import (
 // Options describe one run of a program in a fresh VM.
 type Options struct {
 	// Binary is the host path of the program, typically a `go test -c`
-	// binary. It runs as root, as /test.bin, in /, with stdin /dev/null.
+	// binary; any ELF program works, and so does a script for the
+	// guest's busybox sh. It runs as root, as /test.bin, in /, with
+	// stdin /dev/null.
 	Binary string
 	// Args are its arguments, e.g. "-test.v", "-test.run", "^TestX$".
 	Args []string
@@ -71,10 +73,10 @@ const kernelCmdline = "console=ttyS0 quiet panic=-1 cgroup_no_v1=all"
 // is returned too, with what was captured.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Binary == "" {
-		return nil, errors.New("vm: Options.Binary is empty")
+		return nil, errors.New("run in VM: Options.Binary is empty")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("vm: %w", err)
+		return nil, fmt.Errorf("run %s in VM: %w", opts.Binary, err)
 	}
 	qemu, err := lookTool("qemu-system-x86_64")
 	if err != nil {
@@ -93,7 +95,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	work, err := os.MkdirTemp("", "cm-vm-")
 	if err != nil {
-		return nil, fmt.Errorf("vm: create work directory: %w", err)
+		return nil, fmt.Errorf("create work directory: %w", err)
 	}
 	defer os.RemoveAll(work)
 
@@ -101,17 +103,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	init, err := initScript{Args: opts.Args, Env: opts.Env, Marker: marker}.render()
+	initText, err := initScript{Args: opts.Args, Env: opts.Env, Marker: marker}.render()
 	if err != nil {
 		return nil, err
 	}
 	initramfs := filepath.Join(work, "initramfs.cpio")
-	if err := writeInitramfs(initramfs, initramfsContents{Init: init, Binary: opts.Binary, Files: opts.Files}); err != nil {
+	if err := writeInitramfs(initramfs, initramfsContents{Init: initText, Binary: opts.Binary, Files: opts.Files}); err != nil {
 		return nil, err
 	}
 	st, err := os.Stat(initramfs)
 	if err != nil {
-		return nil, fmt.Errorf("vm: %w", err)
+		return nil, fmt.Errorf("size of initramfs: %w", err)
 	}
 
 	timeout := opts.Timeout
@@ -142,11 +144,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	switch {
 	case ctx.Err() != nil:
-		return res, fmt.Errorf("vm: run %s: stopped after %s: %w", opts.Binary, res.Elapsed.Round(time.Millisecond), ctx.Err())
+		return res, fmt.Errorf("run %s in VM: stopped after %s: %w", opts.Binary, res.Elapsed.Round(time.Millisecond), ctx.Err())
 	case runErr != nil:
-		return res, fmt.Errorf("vm: qemu: %w: %s", runErr, bytes.TrimSpace(qemuErr.Bytes()))
+		return res, fmt.Errorf("qemu: %w: %s", runErr, bytes.TrimSpace(qemuErr.Bytes()))
 	case parseErr != nil:
-		return res, fmt.Errorf("vm: run %s: %w; console ends with:\n%s", opts.Binary, parseErr, tail(res.Console, 20))
+		return res, fmt.Errorf("run %s in VM: %w; console ends with:\n%s", opts.Binary, parseErr, tail(res.Console, 20))
 	}
 	return res, nil
 }
@@ -180,7 +182,7 @@ func qemuArgs(opts Options, kernel, initramfs, consoleFile, outputFile string) [
 func newMarker() (string, error) {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("vm: make exit marker: %w", err)
+		return "", fmt.Errorf("make exit marker: %w", err)
 	}
 	return "cm-vm-exit-" + hex.EncodeToString(b), nil
 }

@@ -84,3 +84,17 @@ func TestRunRefusesEndedContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.Nil(t, res)
 }
+
+// TestRunTimeout: a program that never ends is stopped by the timeout,
+// and the caller learns that no exit status came back. Nothing here
+// depends on how far the guest got before the timeout.
+func TestRunTimeout(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "hang.sh")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho started\nexec sleep 1000\n"), 0o755))
+
+	res, err := Run(context.Background(), Options{Kernel: testKernel(t), Binary: script, Timeout: 10 * time.Second})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotNil(t, res, "what the guest wrote before the timeout comes back")
+	require.Equal(t, -1, res.ExitCode)
+	t.Logf("after %s: output %q", res.Elapsed, res.Output)
+}

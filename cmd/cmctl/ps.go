@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"cm/manager"
+)
+
+func cmdPs(c *cli, args []string) error {
+	var state string
+	var quiet bool
+	fs := c.flags("ps")
+	fs.StringVar(&state, "state", "", "only containers in this state (or STATE,STATE)")
+	fs.BoolVarP(&quiet, "quiet", "q", false, "print ids only")
+	if _, err := c.parse(fs, "ps", args, 0, 0); err != nil {
+		return err
+	}
+	var states []manager.State
+	if state != "" {
+		for _, name := range strings.Split(state, ",") {
+			s, err := manager.ParseState(name)
+			if err != nil {
+				return fmt.Errorf("--state: %w", err)
+			}
+			states = append(states, s)
+		}
+	}
+	list, err := c.client.List(c.ctx, states...)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.json:
+		return c.printJSON(list)
+	case quiet:
+		for _, ct := range list {
+			fmt.Fprintln(c.stdout, ct.ID)
+		}
+		return nil
+	}
+	tw := newTable(c.stdout)
+	tw.row("ID", "NAME", "STATE", "PID", "EXIT", "CREATED", "COMMAND")
+	for _, ct := range list {
+		exit := "-"
+		if ct.State == manager.Dead {
+			exit = fmt.Sprint(ct.ExitCode)
+		}
+		tw.row(ct.ID, dash(ct.Name), ct.State, dash(ct.Pid), exit, ago(ct.Created), dash(strings.Join(ct.Command, " ")))
+	}
+	return tw.flush()
+}
+
+// table writes aligned columns.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer) *table { return &table{tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)} }
+
+func (t *table) row(cells ...any) {
+	for i, cell := range cells {
+		if i > 0 {
+			fmt.Fprint(t.tw, "\t")
+		}
+		fmt.Fprint(t.tw, cell)
+	}
+	fmt.Fprintln(t.tw)
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+func dash(v any) string {
+	s := fmt.Sprint(v)
+	if s == "" || s == "0" {
+		return "-"
+	}
+	return s
+}
+
+// ago says how long ago t was, roughly, as people read it in a table.
+func ago(t time.Time) string {
+	d := time.Since(t).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return t.Format("2006-01-02")
+}

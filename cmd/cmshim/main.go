@@ -1,0 +1,58 @@
+// Command cmshim is the per-container shim of cm: started by the
+// manager's executor, it daemonizes, creates and starts one container,
+// reports to the manager and outlives it. See package cm/shim.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	_ "cm/nsexec" // the C preamble of a container init, which this binary becomes
+	"cm/runtime"
+	"cm/shim"
+)
+
+func main() {
+	// runtime.Create starts the container init as "/proc/self/exe init".
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		runtime.Init() // only returns by exiting
+	}
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cmshim:", err)
+		os.Exit(2)
+	}
+	if shim.IsDaemon() {
+		if err := shim.RunDaemon(o); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
+	pid, err := shim.Daemonize(o, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cmshim:", err)
+		os.Exit(1)
+	}
+	fmt.Println(pid)
+}
+
+func parseFlags(args []string) (shim.Options, error) {
+	var o shim.Options
+	fs := pflag.NewFlagSet("cmshim", pflag.ContinueOnError)
+	fs.StringVar(&o.ID, "id", "", "container id")
+	fs.StringVar(&o.Bundle, "bundle", "", "OCI bundle directory")
+	fs.StringVar(&o.StateDir, "state-dir", "", "directory for the shim's socket, status and logs")
+	fs.StringVar(&o.Manager, "manager", "", "the manager's shim socket")
+	fs.StringVar(&o.RuntimeRoot, "runtime-root", "/run/cmrun", "state root of the runtime")
+	fs.Int64Var(&o.LogMax, "log-max", shim.DefaultLogMax, "rotate container.log past this many bytes (0: never)")
+	fs.BoolVar(&o.Init, "init", false, "run cminit as PID 1: forwards signals, reaps zombies")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, o.Check()
+}

@@ -1,0 +1,313 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"cm/manager"
+)
+
+// Error is an answer with a status of 400 or more.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// StatusOf returns the HTTP status of an *Error, or 0 for any other error.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// Client speaks HTTP to one Unix socket: the daemon's client socket, its
+// shim socket, or a shim's control socket.
+type Client struct {
+	socket string
+	http   *http.Client
+}
+
+// NewClient makes a client for the socket at path.
+func NewClient(path string) *Client { return newClient(path, true) }
+
+func newClient(path string, keepAlive bool) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+		MaxIdleConnsPerHost: 64,
+		DisableKeepAlives:   !keepAlive,
+	}
+	return &Client{socket: path, http: &http.Client{Transport: tr}}
+}
+
+// Close drops idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Raw sends one request with a raw body and returns the status and body:
+// for tests and tools that want to see exactly what the daemon says.
+func (c *Client) Raw(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	resp, err := c.send(ctx, method, path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, data, err
+}
+
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://cm"+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // it repeats the method and a made-up URL
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return resp, nil
+}
+
+// stream sends a request and returns the body of a successful answer.
+func (c *Client) stream(ctx context.Context, method, path string, in any) (io.ReadCloser, error) {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s %s: %w", method, path, err)
+		}
+		body = bytes.NewReader(data)
+	}
+	resp, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		return nil, readError(resp)
+	}
+	return resp.Body, nil
+}
+
+// Do sends in (if not nil) as JSON and decodes the answer into out (if not nil).
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	body, err := c.stream(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if out == nil {
+		_, err = io.Copy(io.Discard, body)
+		return err
+	}
+	if err := json.NewDecoder(body).Decode(out); err != nil {
+		return fmt.Errorf("decode answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+func readError(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var eb ErrorBody
+	if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+		return &Error{Status: resp.StatusCode, Message: eb.Error}
+	}
+	return &Error{Status: resp.StatusCode, Message: fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))}
+}
+
+func containerPath(ref string, rest ...string) string {
+	return "/v1/containers/" + url.PathEscape(ref) + strings.Join(rest, "")
+}
+
+func stateQuery(states []manager.State) string {
+	if len(states) == 0 {
+		return ""
+	}
+	names := make([]string, len(states))
+	for i, s := range states {
+		names[i] = s.String()
+	}
+	return "?state=" + strings.Join(names, ",")
+}
+
+// Create asks for a new container; it answers at once, in CREATING.
+func (c *Client) Create(ctx context.Context, req CreateRequest) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, "/v1/containers", req, &out)
+}
+
+// List returns the containers, only those in states if any are given.
+func (c *Client) List(ctx context.Context, states ...manager.State) ([]Container, error) {
+	var out []Container
+	return out, c.Do(ctx, http.MethodGet, "/v1/containers"+stateQuery(states), nil, &out)
+}
+
+// Get returns one container, by id or name.
+func (c *Client) Get(ctx context.Context, ref string) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodGet, containerPath(ref), nil, &out)
+}
+
+// Start asks the shim to start the program and returns once it runs.
+func (c *Client) Start(ctx context.Context, ref string) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, containerPath(ref, "/start"), struct{}{}, &out)
+}
+
+// Stop moves the container to STOPPING; Wait for it to be DEAD.
+func (c *Client) Stop(ctx context.Context, ref string, req StopRequest) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, containerPath(ref, "/stop"), req, &out)
+}
+
+// Kill sends a signal, by name or number.
+func (c *Client) Kill(ctx context.Context, ref, signal string) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, containerPath(ref, "/kill"), KillRequest{Signal: signal}, &out)
+}
+
+// Delete forgets a DEAD or LOST container, or with force any container.
+func (c *Client) Delete(ctx context.Context, ref string, force bool) (Container, error) {
+	var out Container
+	q := ""
+	if force {
+		q = "?force=1"
+	}
+	return out, c.Do(ctx, http.MethodDelete, containerPath(ref, q), nil, &out)
+}
+
+// Wait returns once the container is in one of states (default DEAD or
+// LOST) or in a state nothing leaves.
+func (c *Client) Wait(ctx context.Context, ref string, states ...manager.State) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodGet, containerPath(ref, "/wait", stateQuery(states)), nil, &out)
+}
+
+// Logs streams the container's log file; with follow, until it is DEAD.
+func (c *Client) Logs(ctx context.Context, ref string, follow bool) (io.ReadCloser, error) {
+	q := ""
+	if follow {
+		q = "?follow=1"
+	}
+	return c.stream(ctx, http.MethodGet, containerPath(ref, "/logs", q), nil)
+}
+
+// Info describes the daemon.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var out Info
+	return out, c.Do(ctx, http.MethodGet, "/v1/info", nil, &out)
+}
+
+// EventStream reads GET /v1/events one event at a time.
+type EventStream struct {
+	body io.ReadCloser
+	scan *bufio.Scanner
+}
+
+// Events subscribes to the event stream, after since if it is not nil.
+func (c *Client) Events(ctx context.Context, since *uint64) (*EventStream, error) {
+	path := "/v1/events"
+	if since != nil {
+		path += "?since=" + strconv.FormatUint(*since, 10)
+	}
+	body, err := c.stream(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	scan := bufio.NewScanner(body)
+	scan.Buffer(make([]byte, 64<<10), 1<<20)
+	return &EventStream{body: body, scan: scan}, nil
+}
+
+// Next returns the next event; it blocks until one arrives.
+func (s *EventStream) Next() (Event, error) {
+	if !s.scan.Scan() {
+		if err := s.scan.Err(); err != nil {
+			return Event{}, fmt.Errorf("read events: %w", err)
+		}
+		return Event{}, io.EOF
+	}
+	var ev Event
+	if err := json.Unmarshal(s.scan.Bytes(), &ev); err != nil {
+		return Event{}, fmt.Errorf("decode event %q: %w", s.scan.Text(), err)
+	}
+	return ev, nil
+}
+
+// Line returns the raw NDJSON line of the last event Next read.
+func (s *EventStream) Line() []byte { return s.scan.Bytes() }
+
+// Close ends the subscription.
+func (s *EventStream) Close() error { return s.body.Close() }
+
+// Register announces a shim (on the shim socket).
+func (c *Client) Register(ctx context.Context, req RegisterRequest) (RegisterResponse, error) {
+	var out RegisterResponse
+	return out, c.Do(ctx, http.MethodPost, "/v1/shim/register", req, &out)
+}
+
+// Report tells a state change (on the shim socket).
+func (c *Client) Report(ctx context.Context, r Report) error {
+	return c.Do(ctx, http.MethodPost, "/v1/shim/report", r, nil)
+}
+
+// Heartbeat says the shim of id is alive (on the shim socket).
+func (c *Client) Heartbeat(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodPost, "/v1/shim/heartbeat", Heartbeat{ID: id}, nil)
+}
+
+// Control is the manager's side of a shim's control socket.
+type Control struct{ c *Client }
+
+// NewControl makes a client for the shim control socket at path. It keeps
+// no idle connection: the manager calls a shim rarely, and makes a new
+// Control each time.
+func NewControl(path string) *Control { return &Control{c: newClient(path, false)} }
+
+// Start asks the shim to start the container's program.
+func (s *Control) Start(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/start", struct{}{}, nil)
+}
+
+// Signal asks the shim to send sig to the container's init.
+func (s *Control) Signal(ctx context.Context, sig syscall.Signal) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/signal", SignalRequest{Signal: int(sig)}, nil)
+}
+
+// KillAll asks the shim to SIGKILL every process in the container's cgroup.
+func (s *Control) KillAll(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/kill-all", struct{}{}, nil)
+}
+
+// Delete asks the shim to delete the container, killing it if it is not
+// DEAD, and exit. The manager has already checked rm against the state
+// machine, and a shim whose container it forgets would abort anyway.
+func (s *Control) Delete(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/delete", DeleteRequest{Force: true}, nil)
+}
+
+// Close drops idle connections.
+func (s *Control) Close() { s.c.Close() }

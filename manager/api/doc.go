@@ -1,0 +1,77 @@
+// Package api is the wire format of cmanagerd: the JSON types of its two
+// Unix-socket HTTP APIs, the control endpoint it expects of every shim, and
+// a Client for all of them. It owns no behaviour; it never touches the
+// daemon's state, the disk or the runtime. cmctl, shims and tests import it.
+//
+// # Client API (the client socket, default /run/cm/cm.sock)
+//
+// Every body is JSON; every error answer is {"error": "..."}. Bodies are
+// limited to 1 MiB (413) and unknown fields are refused (400, naming the
+// field). A container is addressed by its id or its unique name.
+//
+//	POST   /v1/containers                CreateRequest → 201 Container (state CREATING)
+//	GET    /v1/containers[?state=S,S]    → 200 []Container, oldest first
+//	GET    /v1/containers/{id}           → 200 Container
+//	DELETE /v1/containers/{id}[?force=1] → 200 Container (its last view)
+//	POST   /v1/containers/{id}/start     → 200 Container, once the shim has started it
+//	POST   /v1/containers/{id}/stop      StopRequest → 202 Container (STOPPING)
+//	POST   /v1/containers/{id}/kill      KillRequest → 200 Container
+//	GET    /v1/containers/{id}/wait[?state=S,S] → 200 Container once it is in one
+//	       of the states (default DEAD,LOST) or in a state nothing leaves
+//	GET    /v1/containers/{id}/logs[?follow=1]  → the container.log bytes; with
+//	       follow the stream goes on until the container is DEAD or LOST
+//	GET    /v1/events[?since=SEQ]        → NDJSON stream of Event
+//	GET    /v1/info                      → 200 Info
+//
+// Status codes: 400 malformed request (the message names the field), 404
+// unknown container, 405 wrong method, 409 illegal transition (naming the
+// current and the attempted state) or duplicate name, 413 body over 1 MiB,
+// 503 while the daemon shuts down, 502 when a shim did not do what it was
+// asked.
+//
+// Try it: curl --unix-socket /run/cm/cm.sock http://cm/v1/containers
+//
+// # Events
+//
+// Each Event has a sequence number that only grows, across restarts too
+// (the daemon's boot count is its high bits: seq = boot<<40 + n), and a
+// time. ?since=SEQ replays the events after SEQ from a ring buffer. When the
+// events after SEQ are no longer in the ring (the subscriber read too slowly,
+// since= is too old, or it is from an earlier boot), the stream says so with
+// an Event of type "resync" whose Seq is the last event skipped: re-read the
+// containers, then carry on with the events that follow. A gap is never silent.
+//
+// # Shim protocol (the shim socket, default /run/cm/shim.sock)
+//
+// A shim pushes; the manager never polls. Only peers whose uid is root or
+// the daemon's own (SO_PEERCRED) may use this socket (403 otherwise).
+//
+//	POST /v1/shim/register  RegisterRequest → 200 RegisterResponse
+//	POST /v1/shim/report    Report          → 200 {}
+//	POST /v1/shim/heartbeat Heartbeat       → 200 {}
+//
+// A 404 {"error":"unknown container"} to any of them tells the shim to
+// ABORT: kill its whole workload, clean up and exit. A shim registers once
+// its control socket listens and again whenever it reconnects after the
+// manager was unreachable; it reports every state change (READY after
+// create, RUNNING after start, DEAD with the exit status) and sends a
+// Heartbeat every RegisterResponse.HeartbeatInterval milliseconds. A shim
+// silent for the daemon's TTL becomes LOST. Reports are idempotent: a shim
+// re-sends its last report after reconnecting, and Seq (growing with each
+// new report of one shim) lets the manager drop what it already applied. A
+// shim reports DEAD only after the container's output is all in
+// container.log, so log followers see everything.
+//
+// # Shim control endpoint (each shim's own socket, Register.Control)
+//
+// The manager asks a shim to act through HTTP on the control socket the
+// shim registered:
+//
+//	POST /v1/start                         → 200 once the program runs
+//	POST /v1/signal   SignalRequest        → 200 (any signal, to the container's init)
+//	POST /v1/kill-all                      → 200 (SIGKILL to every process in its cgroup)
+//	POST /v1/delete   DeleteRequest        → 200 (delete the container; the shim exits)
+//
+// Errors are {"error": "..."} with a 4xx or 5xx status. These paths and
+// bodies are the ones package cm/shim (shim/protocol.go) serves.
+package api

@@ -1,0 +1,67 @@
+package daemon
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config is everything New needs. Zero fields get the defaults below.
+type Config struct {
+	StateDir    string // default /var/lib/cm
+	Socket      string // client API; default /run/cm/cm.sock
+	ShimSocket  string // shim API; default /run/cm/shim.sock
+	SocketGroup string // group (name or number) that may use the client socket (0660); "" keeps it 0600
+
+	Workers   int // executor workers; default 4
+	QueueSize int // executor queue; default 1024
+	EventRing int // events kept for ?since= replay; default 4096
+
+	HeartbeatInterval time.Duration // told to shims; default 2s
+	HeartbeatTTL      time.Duration // silence that makes a container LOST; default 3 intervals
+	RestartGrace      time.Duration // after a restart, how long shims have to speak up; default 30s
+	StopTimeout       time.Duration // default grace period of stop; default 10s
+	ShimTimeout       time.Duration // limit of one call to a shim's control socket; default 10s
+
+	Launcher Launcher                        // starts shims; required
+	DialShim func(control string) ShimClient // default: HTTP on the control socket
+
+	Log     *slog.Logger // default: discard
+	Version string
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&c.StateDir, "/var/lib/cm")
+	def(&c.Socket, "/run/cm/cm.sock")
+	def(&c.ShimSocket, "/run/cm/shim.sock")
+	def(&c.Version, "dev")
+	defInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defInt(&c.Workers, 4)
+	defInt(&c.QueueSize, 1024)
+	defInt(&c.EventRing, 4096)
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur(&c.HeartbeatInterval, 2*time.Second)
+	defDur(&c.HeartbeatTTL, 3*c.HeartbeatInterval)
+	defDur(&c.RestartGrace, 30*time.Second)
+	defDur(&c.StopTimeout, 10*time.Second)
+	defDur(&c.ShimTimeout, 10*time.Second)
+	if c.DialShim == nil {
+		c.DialShim = dialShim
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}

@@ -1,0 +1,188 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cm/manager"
+	"cm/manager/events"
+	"cm/manager/store"
+)
+
+// Daemon is a running cmanagerd.
+type Daemon struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	table    manager.Table[spec]
+	bus      *events.Bus
+	exec     *Executor
+	watchdog *Watchdog
+	boot     uint64
+	started  time.Time
+
+	clientSock, shimSock *socket
+	clientSrv, shimSrv   *http.Server
+
+	requests       context.Context // every request's context: ended at shutdown
+	cancelRequests context.CancelFunc
+	draining       atomic.Bool
+	inflight       sync.RWMutex // read-held by every request; shutdown takes it to wait for them
+}
+
+// New opens the state directory, reloads every container in it and
+// listens on both sockets. Call Run to serve.
+func New(cfg Config) (d *Daemon, err error) {
+	cfg.setDefaults()
+	if cfg.Launcher == nil {
+		return nil, errors.New("daemon: no shim launcher configured")
+	}
+	st, err := store.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	boot, err := st.NextBoot()
+	if err != nil {
+		return nil, err
+	}
+	d = &Daemon{
+		cfg: cfg, log: cfg.Log, store: st, boot: boot, started: time.Now(),
+		// Sequence numbers keep growing across restarts without a disk
+		// write per event: the boot count is their high bits.
+		bus:  events.New(cfg.EventRing, boot<<40+1),
+		exec: NewExecutor(cfg.Workers, cfg.QueueSize),
+	}
+	d.watchdog = &Watchdog{table: &d.table, interval: watchInterval(cfg.HeartbeatTTL), markLost: d.markLost}
+	if err := d.reload(); err != nil {
+		return nil, err
+	}
+	d.requests, d.cancelRequests = context.WithCancel(context.Background())
+	if err := d.listen(); err != nil {
+		d.cancelRequests()
+		return nil, err
+	}
+	return d, nil
+}
+
+// watchInterval: the watchdog looks four times per TTL, so a silent shim
+// is LOST at most a quarter TTL late.
+func watchInterval(ttl time.Duration) time.Duration { return max(ttl/4, time.Millisecond) }
+
+// reload brings back every container on disk. Those that were alive are
+// unconfirmed: their shims have the restart grace period to speak up, or
+// the watchdog marks them LOST.
+func (d *Daemon) reload() error {
+	recs, err := d.store.Load()
+	if err != nil {
+		return err
+	}
+	graceEnd := time.Now().Add(d.cfg.RestartGrace)
+	for _, r := range recs {
+		e, err := decodeRecord(r.Data)
+		if err != nil {
+			return fmt.Errorf("reload container %s: %w", r.ID, err)
+		}
+		if e.ID != r.ID {
+			return fmt.Errorf("reload container %s: its state.json says it is %s", r.ID, e.ID)
+		}
+		if err := d.table.Add(e); err != nil {
+			return fmt.Errorf("reload container %s: %w", r.ID, err)
+		}
+		if manager.Watched(e.Snap().State) {
+			e.Expect(graceEnd, true)
+		}
+	}
+	d.log.Info("reloaded containers", "count", len(recs), "boot", d.boot)
+	return nil
+}
+
+func (d *Daemon) listen() error {
+	gid := -1
+	mode := os.FileMode(0o600)
+	if d.cfg.SocketGroup != "" {
+		var err error
+		if gid, err = lookupGroup(d.cfg.SocketGroup); err != nil {
+			return err
+		}
+		mode = 0o660
+	}
+	var err error
+	if d.clientSock, err = listenSocket(d.cfg.Socket, mode, gid); err != nil {
+		return err
+	}
+	// Shims run as root: their socket is never opened to a group.
+	if d.shimSock, err = listenSocket(d.cfg.ShimSocket, 0o600, -1); err != nil {
+		d.clientSock.close()
+		return err
+	}
+	base := func(net.Listener) context.Context { return d.requests }
+	d.clientSrv = &http.Server{Handler: d.clientRoutes(), BaseContext: base, ReadHeaderTimeout: 10 * time.Second}
+	d.shimSrv = &http.Server{Handler: d.shimRoutes(), BaseContext: base, ConnContext: peerContext, ReadHeaderTimeout: 10 * time.Second}
+	return nil
+}
+
+// Run serves until ctx ends, then shuts down: requests arriving meanwhile
+// get 503, streams end, queued work finishes, the sockets are removed.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.exec.Start()
+	watchCtx, stopWatchdog := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { d.watchdog.Run(watchCtx) })
+	// Stops that were under way when the daemon went down still end in SIGKILL.
+	for _, e := range d.table.List() {
+		if s := e.Snap(); s.State == manager.Stopping && !s.StopDeadline.IsZero() {
+			d.killAfter(e, s.StopDeadline)
+		}
+	}
+
+	errc := make(chan error, 2)
+	serve := func(srv *http.Server, s *socket) {
+		if err := srv.Serve(s.l); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve %s: %w", s.path, err)
+		}
+	}
+	go serve(d.clientSrv, d.clientSock)
+	go serve(d.shimSrv, d.shimSock)
+	d.log.Info("cmanagerd serving", "socket", d.cfg.Socket, "shim-socket", d.cfg.ShimSocket, "state-dir", d.store.Dir())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	d.log.Info("cmanagerd shutting down")
+	// New requests get 503; streams and waits end with their context; the
+	// requests under way finish (what they acknowledge is on disk). Only
+	// then are the servers closed, with whatever idle connections remain.
+	d.draining.Store(true)
+	d.cancelRequests()
+	d.inflight.Lock()
+	d.inflight.Unlock()
+	d.clientSrv.Close()
+	d.shimSrv.Close()
+	stopWatchdog()
+	wg.Wait()
+	d.exec.Stop()
+	d.clientSock.close()
+	d.shimSock.close()
+	d.store.Close()
+	return err
+}
+
+func (d *Daemon) bundleDir(id string) string {
+	return filepath.Join(d.store.ContainerDir(id), "bundle")
+}

@@ -1,0 +1,11 @@
+// Package daemon is cmanagerd: it serves the client API and the shim API
+// (see package api) on two Unix sockets, runs the transitions of package
+// manager's state machine for them, makes every acknowledged change durable
+// (package store) and public (package events), and has a bounded executor
+// prepare bundles, launch shims and pass orders to them.
+//
+// It never creates cgroups or namespaces and never runs a container: shims
+// do that with the runtime. It never polls: shims push their state, and
+// the only thing that happens without a request is the Watchdog marking
+// LOST a container whose shim has gone silent.
+package daemon

@@ -1,0 +1,150 @@
+package daemon
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"cm/manager"
+	"cm/manager/api"
+)
+
+// This file holds what shims tell the daemon. Every message proves the
+// shim alive, so it moves the watchdog's deadline first.
+
+func (d *Daemon) shimEntry(id string) (*entry, error) {
+	if id == "" {
+		return nil, badField("id", "required")
+	}
+	e := d.table.GetID(id)
+	if e == nil || e.Snap().Deleting {
+		return nil, ErrUnknownContainer
+	}
+	e.Heard(time.Now().Add(d.cfg.HeartbeatTTL))
+	return e, nil
+}
+
+func checkReported(s manager.State) error {
+	switch s {
+	case manager.Ready, manager.Running, manager.Dead:
+		return nil
+	case 0:
+		return badField("state", "required: READY, RUNNING or DEAD")
+	}
+	return badField("state", "%s: a shim reports READY, RUNNING or DEAD", s)
+}
+
+// arrive works out where a shim's word `reported` takes the container, and
+// records the exit status when it is the news of its death.
+func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exit api.ExitStatus) manager.State {
+	to := manager.Reported(cur.State, cur.LostFrom, reported)
+	if to == manager.Dead && cur.State != manager.Dead {
+		f.ExitCode, f.Signal, f.OOMKilled = exit.ExitCode, exit.Signal, exit.OOMKilled
+	}
+	if cur.State == manager.Lost && to != manager.Lost {
+		f.LostFrom = 0
+	}
+	return to
+}
+
+// register records a shim's pid and control socket and where it says its
+// container is. It also adopts containers reloaded after a restart.
+func (d *Daemon) register(req api.RegisterRequest) (api.RegisterResponse, error) {
+	switch {
+	case req.Pid <= 0:
+		return api.RegisterResponse{}, badField("pid", "required: the shim's pid")
+	case !filepath.IsAbs(req.Control):
+		return api.RegisterResponse{}, badField("control", "%q: want the absolute path of the shim's control socket", req.Control)
+	}
+	if err := checkReported(req.State); err != nil {
+		return api.RegisterResponse{}, err
+	}
+	e, err := d.shimEntry(req.ID)
+	if err != nil {
+		return api.RegisterResponse{}, err
+	}
+	var exit api.ExitStatus
+	if req.Exit != nil {
+		exit = *req.Exit
+	}
+	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
+		f := *cur.Facts
+		f.ShimPid, f.Control = req.Pid, req.Control
+		return arrive(cur, &f, req.State, exit), &f, nil
+	})
+	if err != nil {
+		return api.RegisterResponse{}, err
+	}
+	return api.RegisterResponse{HeartbeatInterval: d.cfg.HeartbeatInterval.Milliseconds()}, nil
+}
+
+// report applies a shim's state change. Reports are idempotent: one whose
+// Seq was already applied changes nothing and is answered 200 once what it
+// said is on disk.
+func (d *Daemon) report(r api.Report) error {
+	if err := checkReported(r.State); err != nil {
+		return err
+	}
+	e, err := d.shimEntry(r.ID)
+	if err != nil {
+		return err
+	}
+	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
+		if r.Seq != 0 && r.Seq <= cur.ReportSeq {
+			return cur.State, cur.Facts, nil
+		}
+		f := *cur.Facts
+		if r.Seq != 0 {
+			f.ReportSeq = r.Seq
+		}
+		if r.Pid != 0 {
+			f.Pid = r.Pid
+		}
+		return arrive(cur, &f, r.State, api.ExitStatus{ExitCode: r.ExitCode, Signal: r.Signal, OOMKilled: r.OOMKilled}), &f, nil
+	})
+	return err
+}
+
+// heartbeat keeps the watchdog away; a LOST container whose shim is heard
+// again goes back to where it was when it was lost, if the table allows.
+func (d *Daemon) heartbeat(h api.Heartbeat) error {
+	e, err := d.shimEntry(h.ID)
+	if err != nil {
+		return err
+	}
+	if s := e.Snap(); s.State != manager.Lost || !manager.Allowed(manager.Lost, s.LostFrom, manager.Shim) {
+		return nil
+	}
+	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
+		if cur.State != manager.Lost || !manager.Allowed(manager.Lost, cur.LostFrom, manager.Shim) {
+			return cur.State, cur.Facts, nil
+		}
+		f := *cur.Facts
+		f.LostFrom = 0
+		return cur.LostFrom, &f, nil
+	})
+	return err
+}
+
+// markLost is the watchdog's transition; it checks the deadline again, as
+// the shim may have spoken since the watchdog looked.
+func (d *Daemon) markLost(e *entry, now time.Time) error {
+	marked := false
+	_, err := d.change(e, manager.Watchdog, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
+		deadline, ok := e.Deadline()
+		marked = manager.Watched(cur.State) && ok && !now.Before(deadline)
+		if !marked {
+			return cur.State, cur.Facts, nil
+		}
+		f := *cur.Facts
+		f.LostFrom = cur.State
+		return manager.Lost, &f, nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark %s lost: %w", e.ID, err)
+	}
+	if marked {
+		d.log.Warn("shim silent: container LOST", "id", e.ID)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Command fakeshim is package shimtest behind cmshim's command line, so
+// tests can give a real cmanagerd process a shim binary:
+//
+//	fakeshim --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max N] [--init]
+//
+// Like cmshim, it re-executes itself detached (its own session), waits
+// until that daemon's control socket listens, prints the daemon's pid and
+// exits 0, or prints one line of error and exits 1. The daemon exits when
+// the manager answers "unknown container" or its state directory is removed.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"cm/manager/shimtest"
+)
+
+func main() {
+	var cfg shimtest.Config
+	var daemon bool
+	flags := pflag.NewFlagSet("fakeshim", pflag.ContinueOnError)
+	flags.StringVar(&cfg.ID, "id", "", "container id")
+	flags.StringVar(&cfg.Bundle, "bundle", "", "bundle directory")
+	flags.StringVar(&cfg.StateDir, "state-dir", "", "the container's state directory")
+	flags.StringVar(&cfg.Manager, "manager", "", "the manager's shim socket")
+	flags.String("runtime-root", "", "ignored")
+	flags.Int64("log-max", 0, "ignored")
+	flags.Bool("init", false, "ignored")
+	flags.BoolVar(&daemon, "daemon", false, "run as the shim daemon (internal)")
+	flags.MarkHidden("daemon")
+	if err := flags.Parse(os.Args[1:]); err != nil {
+		fail(err)
+	}
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.Manager == "" {
+		fail(fmt.Errorf("--id, --bundle, --state-dir and --manager are required"))
+	}
+	if !daemon {
+		launch()
+		return
+	}
+	ready := os.NewFile(3, "ready")
+	shim, err := shimtest.Start(cfg)
+	if err != nil {
+		fmt.Fprintln(ready, err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(ready, "ok")
+	ready.Close()
+	<-shim.Done()
+}
+
+// launch starts the detached daemon and waits for its word.
+func launch() {
+	r, w, err := os.Pipe()
+	if err != nil {
+		fail(err)
+	}
+	cmd := exec.Command("/proc/self/exe", append(os.Args[1:], "--daemon")...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.ExtraFiles = []*os.File{w} // fd 3
+	if err := cmd.Start(); err != nil {
+		fail(err)
+	}
+	w.Close()
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	if line = strings.TrimSpace(line); line != "ok" {
+		if line == "" {
+			line = "shim daemon exited before it was ready"
+		}
+		fail(fmt.Errorf("%s", line))
+	}
+	fmt.Println(cmd.Process.Pid)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "fakeshim:", err)
+	os.Exit(1)
+}

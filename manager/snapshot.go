@@ -1,0 +1,31 @@
+package manager
+
+import "time"
+
+// Facts are what the manager knows about a container besides its state.
+// A Facts value is never modified once a Snapshot points to it: a change
+// copies it (f := *cur.Facts), so snapshots can share one Facts and a
+// transition that changes only the state allocates nothing but its Snapshot.
+type Facts struct {
+	Pid          int       `json:"pid,omitempty"`     // the container's init, as its shim reported
+	ShimPid      int       `json:"shimPid,omitempty"` // from the shim's registration
+	Control      string    `json:"control,omitempty"` // the shim's control socket
+	ExitCode     int       `json:"exitCode"`
+	Signal       int       `json:"signal,omitempty"` // the signal that killed the program, if one did
+	OOMKilled    bool      `json:"oomKilled,omitempty"`
+	Error        string    `json:"error,omitempty"`       // why the manager gave up on it, if it did
+	ReportSeq    uint64    `json:"reportSeq,omitempty"`   // the last shim report applied
+	LostFrom     State     `json:"lostFrom,omitempty"`    // the state it was in when it became LOST
+	StopDeadline time.Time `json:"stopDeadline,omitzero"` // when a stop turns into SIGKILL
+	Changed      time.Time `json:"changed,omitzero"`      // when the state last changed
+	Deleting     bool      `json:"-"`                     // rm has begun; shims get "unknown container"
+}
+
+// Snapshot is one immutable version of a container's status: its state
+// word. Readers load it with one atomic read and never see a half-made
+// change. Never modify a Snapshot or its Facts; Entry.Update makes the next.
+type Snapshot struct {
+	State   State  `json:"state"`
+	Version uint64 `json:"version"` // +1 with every change, so changes can be recorded in order
+	*Facts
+}

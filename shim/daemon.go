@@ -1,0 +1,95 @@
+package shim
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// readyFdEnv marks the daemon and names the descriptor on which it tells
+// the process that started it "ok", or why it failed, in one line.
+const readyFdEnv = "_CMSHIM_READY_FD"
+
+// IsDaemon reports whether this process is the daemon Daemonize started.
+func IsDaemon() bool { return os.Getenv(readyFdEnv) != "" }
+
+// Daemonize starts the daemon: this binary again, with the same
+// arguments, in a session of its own, so it is nobody's child to reap
+// once we exit and no terminal's signals reach it. It returns the
+// daemon's pid once the container is created and the control socket
+// listens, or the daemon's error. The daemon's own messages go to
+// shim.log in the state directory.
+func Daemonize(o Options, args []string) (int, error) {
+	if err := o.Check(); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
+		return 0, fmt.Errorf("create state directory: %w", err)
+	}
+	shimLog, err := os.OpenFile(o.path(ShimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("open shim log: %w", err)
+	}
+	defer shimLog.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("create ready pipe: %w", err)
+	}
+	defer r.Close()
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Env = append(os.Environ(), readyFdEnv+"=3") // ExtraFiles[0] is fd 3
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.Stdout, cmd.Stderr = shimLog, shimLog
+	cmd.Dir = "/" // do not keep the caller's directory busy
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	w.Close() // now only the daemon holds the write end
+	if err != nil {
+		return 0, fmt.Errorf("start shim daemon: %w", err)
+	}
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line == "ok" {
+		pid := cmd.Process.Pid
+		cmd.Process.Release()
+		return pid, nil
+	}
+	cmd.Wait() // it failed and exits: reap it
+	if line == "" {
+		return 0, fmt.Errorf("shim daemon exited before it was ready (see %s)", o.path(ShimLogFile))
+	}
+	return 0, errors.New(line)
+}
+
+// RunDaemon is the daemon's main: Run, with readiness reported to the
+// process waiting in Daemonize.
+func RunDaemon(o Options) error {
+	log.SetPrefix(fmt.Sprintf("cmshim %s[%d]: ", o.ID, os.Getpid()))
+	ready := io.Discard
+	if fd, err := strconv.Atoi(os.Getenv(readyFdEnv)); err == nil {
+		unix.CloseOnExec(fd) // the container must not inherit it
+		ready = os.NewFile(uintptr(fd), "ready")
+	}
+	os.Unsetenv(readyFdEnv)
+	err := Run(o, func(err error) {
+		msg := "ok"
+		if err != nil {
+			msg = strings.ReplaceAll(err.Error(), "\n", " ")
+			log.Printf("%s", msg)
+		}
+		fmt.Fprintln(ready, msg)
+		if c, ok := ready.(io.Closer); ok {
+			c.Close()
+		}
+	})
+	log.Printf("exiting")
+	return err
+}

@@ -1,0 +1,154 @@
+package shim_test
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cm/shim"
+)
+
+// fakeManager speaks the manager's side of the shim protocol on a Unix
+// socket and records what it hears. It can be stopped and started again
+// on the same path, like a manager that restarts, and told to forget
+// the container (answer 404).
+type fakeManager struct {
+	t        *testing.T
+	path     string
+	interval time.Duration
+
+	mu         sync.Mutex
+	srv        *httptest.Server
+	registers  []shim.Register
+	reports    []shim.Report
+	heartbeats int
+	unknown    bool // answer 404 "unknown container" to everything
+}
+
+func newFakeManager(t *testing.T, dir string, interval time.Duration) *fakeManager {
+	m := &fakeManager{t: t, path: dir + "/manager.sock", interval: interval}
+	m.start()
+	t.Cleanup(m.stop)
+	return m
+}
+
+func (m *fakeManager) start() {
+	os.Remove(m.path)
+	ln, err := net.Listen("unix", m.path)
+	require.NoError(m.t, err)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+shim.PathRegister, func(w http.ResponseWriter, r *http.Request) {
+		var reg shim.Register
+		if m.decode(w, r, &reg) {
+			m.registers = append(m.registers, reg)
+			m.answer(w, shim.RegisterReply{HeartbeatInterval: shim.Interval(m.interval)})
+		}
+	})
+	mux.HandleFunc("POST "+shim.PathReport, func(w http.ResponseWriter, r *http.Request) {
+		var rep shim.Report
+		if m.decode(w, r, &rep) {
+			m.reports = append(m.reports, rep)
+			m.answer(w, struct{}{})
+		}
+	})
+	mux.HandleFunc("POST "+shim.PathHeartbeat, func(w http.ResponseWriter, r *http.Request) {
+		var hb shim.Heartbeat
+		if m.decode(w, r, &hb) {
+			m.heartbeats++
+			m.answer(w, struct{}{})
+		}
+	})
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
+	srv.Start()
+	m.mu.Lock()
+	m.srv = srv
+	m.mu.Unlock()
+}
+
+// decode reads a request body; it answers 404 and returns false if the
+// manager is told not to know the container. It returns with m.mu held
+// when it returns true (answer releases it).
+func (m *fakeManager) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		m.t.Errorf("fake manager: bad request to %s: %v", r.URL.Path, err)
+		w.WriteHeader(http.StatusBadRequest)
+		return false
+	}
+	m.mu.Lock()
+	if m.unknown {
+		m.mu.Unlock()
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(shim.ErrorReply{Error: "unknown container"})
+		return false
+	}
+	return true
+}
+
+func (m *fakeManager) answer(w http.ResponseWriter, v any) {
+	m.mu.Unlock()
+	json.NewEncoder(w).Encode(v)
+}
+
+// stop closes the listener and every connection: the manager is gone.
+func (m *fakeManager) stop() {
+	m.mu.Lock()
+	srv := m.srv
+	m.srv = nil
+	m.mu.Unlock()
+	if srv != nil {
+		srv.CloseClientConnections()
+		srv.Close()
+	}
+}
+
+func (m *fakeManager) setUnknown(unknown bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unknown = unknown
+}
+
+// snapshot returns copies of what was heard so far.
+func (m *fakeManager) snapshot() (regs []shim.Register, reps []shim.Report, heartbeats int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append(regs, m.registers...), append(reps, m.reports...), m.heartbeats
+}
+
+// waitReport waits for a report of state st and returns the first one.
+func (m *fakeManager) waitReport(st shim.State) shim.Report {
+	m.t.Helper()
+	var found shim.Report
+	require.Eventually(m.t, func() bool {
+		_, reps, _ := m.snapshot()
+		for _, r := range reps {
+			if r.State == st {
+				found = r
+				return true
+			}
+		}
+		return false
+	}, waitLong, tick, "no %s report", st)
+	return found
+}
+
+// states lists the states reported, duplicates (re-sent reports) dropped
+// by seq as a real manager would.
+func (m *fakeManager) states() []shim.State {
+	_, reps, _ := m.snapshot()
+	var out []shim.State
+	var seen uint64
+	for _, r := range reps {
+		if r.Seq > seen {
+			out = append(out, r.State)
+			seen = r.Seq
+		}
+	}
+	return out
+}
