@@ -20,7 +20,7 @@ func TestCgroupfsV2(t *testing.T) {
 		Kernel:  kernel,
 		Binary:  bin,
 		Args:    []string{"-test.v"},
-		Timeout: 8 * time.Minute,
+		Timeout: 3 * time.Minute,
 	})
 	if res != nil {
 		t.Logf("boot %s, whole run %s, initramfs %d bytes; cgroupfs output:\n%s",
