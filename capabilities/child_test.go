@@ -3,26 +3,22 @@ package capabilities
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"cm/tests/childproc"
 )
 
 // The real tests change the capabilities of a thread for good, so they
-// run in a child: the test binary re-executed with childEnv holding a
-// childConfig. The child plays the container init on a locked thread,
-// prints a childReport as one JSON line and, if asked, execs a program
-// whose output follows that line.
+// run in a child (package childproc) holding a childConfig in childEnv.
+// The child plays the container init and reports a childReport.
 const childEnv = "CM_CAPABILITIES_TEST_CHILD"
 
 type childConfig struct {
@@ -49,30 +45,14 @@ type childReport struct {
 }
 
 func TestMain(m *testing.M) {
-	if cfg := os.Getenv(childEnv); cfg != "" {
-		runChild(cfg)
-	}
+	childproc.Serve(childEnv, func(cfg *childConfig) (childReport, []string) {
+		r := childSteps(cfg)
+		if r.Err != "" {
+			return r, nil
+		}
+		return r, cfg.Exec
+	})
 	os.Exit(m.Run())
-}
-
-func runChild(cfgJSON string) {
-	// Capabilities are per thread: everything below, and the exec, must
-	// happen on this one.
-	runtime.LockOSThread()
-	var cfg childConfig
-	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	report := childSteps(&cfg)
-	out, _ := json.Marshal(report)
-	fmt.Println(string(out))
-	if report.Err == "" && len(cfg.Exec) > 0 {
-		err := unix.Exec(cfg.Exec[0], cfg.Exec, os.Environ())
-		fmt.Fprintln(os.Stderr, "exec:", err)
-		os.Exit(3)
-	}
-	os.Exit(0)
 }
 
 func childSteps(cfg *childConfig) (r childReport) {
@@ -197,16 +177,5 @@ func parseCapStatus(status []byte) (map[string]uint64, error) {
 // output of the program it exec'd, if any.
 func runChildTest(t *testing.T, cfg childConfig) (childReport, string) {
 	t.Helper()
-	cfgJSON, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childEnv+"="+string(cfgJSON))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "child failed: %s", stderr.String())
-	first, rest, _ := strings.Cut(string(out), "\n")
-	var r childReport
-	require.NoError(t, json.Unmarshal([]byte(first), &r), "child output: %s", out)
-	return r, rest
+	return childproc.Run[childReport](t, childEnv, cfg)
 }

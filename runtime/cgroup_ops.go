@@ -80,18 +80,10 @@ func mergeResources(l *specs.Linux, r *specs.LinuxResources) {
 		l.Resources = &specs.LinuxResources{}
 	}
 	old := l.Resources
-	if r.Memory != nil {
-		old.Memory = r.Memory
-	}
-	if r.CPU != nil {
-		old.CPU = r.CPU
-	}
-	if r.Pids != nil {
-		old.Pids = r.Pids
-	}
-	if r.BlockIO != nil {
-		old.BlockIO = r.BlockIO
-	}
+	replaceSet(&old.Memory, r.Memory)
+	replaceSet(&old.CPU, r.CPU)
+	replaceSet(&old.Pids, r.Pids)
+	replaceSet(&old.BlockIO, r.BlockIO)
 	if r.HugepageLimits != nil {
 		old.HugepageLimits = r.HugepageLimits
 	}
@@ -100,6 +92,13 @@ func mergeResources(l *specs.Linux, r *specs.LinuxResources) {
 	}
 	if r.Devices != nil {
 		old.Devices = r.Devices
+	}
+}
+
+// replaceSet replaces *dst by src when an update set src.
+func replaceSet[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
 	}
 }
 

@@ -15,17 +15,24 @@ type nopLauncher struct{}
 
 func (nopLauncher) Launch(context.Context, ShimConfig) error { return nil }
 
-// TestShutdown: once shutdown begins new requests get 503; then streams
-// end, Run returns and the sockets are gone.
-func TestShutdown(t *testing.T) {
+// runBareDaemon runs a daemon without shims on a temp directory; Run's
+// result arrives on done once cancel is called.
+func runBareDaemon(t *testing.T) (cfg Config, d *Daemon, cancel context.CancelFunc, done chan error) {
 	dir := t.TempDir()
-	cfg := Config{StateDir: filepath.Join(dir, "state"), Socket: filepath.Join(dir, "cm.sock"),
+	cfg = Config{StateDir: filepath.Join(dir, "state"), Socket: filepath.Join(dir, "cm.sock"),
 		ShimSocket: filepath.Join(dir, "shim.sock"), Launcher: nopLauncher{}}
 	d, err := New(cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done = make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
+	return cfg, d, cancel, done
+}
+
+// TestShutdown: once shutdown begins new requests get 503; then streams
+// end, Run returns and the sockets are gone.
+func TestShutdown(t *testing.T) {
+	cfg, d, cancel, done := runBareDaemon(t)
 
 	client, shim := api.NewClient(cfg.Socket), api.NewClient(cfg.ShimSocket)
 	events, err := client.Events(context.Background(), nil)
@@ -56,20 +63,13 @@ func TestShutdown(t *testing.T) {
 
 // TestSecondDaemonRefused: one state directory, one socket, one daemon.
 func TestSecondDaemonRefused(t *testing.T) {
-	dir := t.TempDir()
-	cfg := Config{StateDir: filepath.Join(dir, "state"), Socket: filepath.Join(dir, "cm.sock"),
-		ShimSocket: filepath.Join(dir, "shim.sock"), Launcher: nopLauncher{}}
-	d, err := New(cfg)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	cfg, _, cancel, done := runBareDaemon(t)
 	defer func() { cancel(); <-done }()
 
-	_, err = New(cfg)
+	_, err := New(cfg)
 	require.ErrorContains(t, err, "in use by another cmanagerd")
 	other := cfg
-	other.StateDir = filepath.Join(dir, "other")
+	other.StateDir = filepath.Join(filepath.Dir(cfg.StateDir), "other")
 	_, err = New(other)
 	require.ErrorContains(t, err, "another daemon is listening on it")
 }

@@ -3,7 +3,6 @@ package seccomp
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,15 +16,15 @@ import (
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"cm/tests/childproc"
 )
 
-// A filter cannot be unloaded, so the real tests run in a child: the test
-// binary re-executed with childEnv holding a childConfig. The child
-// loads the filter on a locked thread, runs the probes (system calls
-// whose errno tells what the filter did), prints a childReport as one
-// JSON line and, if asked, execs a program whose output follows.
+// A filter cannot be unloaded, so the real tests run in a child (package
+// childproc) holding a childConfig in childEnv. The child loads the
+// filter, runs the probes (system calls whose errno tells what the filter
+// did) and reports a childReport.
 const childEnv = "CM_SECCOMP_TEST_CHILD"
 
 type childConfig struct {
@@ -50,28 +49,14 @@ type childReport struct {
 }
 
 func TestMain(m *testing.M) {
-	if cfg := os.Getenv(childEnv); cfg != "" {
-		runChild(cfg)
-	}
+	childproc.Serve(childEnv, func(cfg *childConfig) (childReport, []string) {
+		r := childSteps(cfg)
+		if r.Err != "" {
+			return r, nil
+		}
+		return r, cfg.Exec
+	})
 	os.Exit(m.Run())
-}
-
-func runChild(cfgJSON string) {
-	runtime.LockOSThread()
-	var cfg childConfig
-	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	report := childSteps(&cfg)
-	out, _ := json.Marshal(report)
-	fmt.Println(string(out))
-	if report.Err == "" && len(cfg.Exec) > 0 {
-		err := unix.Exec(cfg.Exec[0], cfg.Exec, os.Environ())
-		fmt.Fprintln(os.Stderr, "exec:", err)
-		os.Exit(3)
-	}
-	os.Exit(0)
 }
 
 func childSteps(cfg *childConfig) (r childReport) {
@@ -280,24 +265,12 @@ func runProbe(name, dir string) error {
 // startChild starts the child with cfg, its stdout and stderr captured.
 func startChild(t testing.TB, cfg childConfig) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	cfgJSON, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childEnv+"="+string(cfgJSON))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Start())
-	return cmd, &stdout, &stderr
+	return childproc.Start(t, childEnv, cfg)
 }
 
 // runChildTest runs the child with cfg and returns its report and the
 // output of the program it exec'd, if any.
 func runChildTest(t testing.TB, cfg childConfig) (childReport, string) {
 	t.Helper()
-	cmd, stdout, stderr := startChild(t, cfg)
-	require.NoError(t, cmd.Wait(), "child failed: %s\n%s", stdout, stderr)
-	first, rest, _ := strings.Cut(stdout.String(), "\n")
-	var r childReport
-	require.NoError(t, json.Unmarshal([]byte(first), &r), "child output: %s", stdout)
-	return r, rest
+	return childproc.Run[childReport](t, childEnv, cfg)
 }
