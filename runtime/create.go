@@ -28,6 +28,17 @@ type CreateOptions struct {
 	Stdio [3]*os.File
 
 	consoleFile *os.File // "cmrun run" passes its own console socket end
+	bundle      *Bundle  // "cmrun run" has loaded it already
+}
+
+// loadBundle loads and validates the bundle, unless the caller did.
+func (o *CreateOptions) loadBundle() (*Bundle, error) {
+	if o.bundle != nil {
+		return o.bundle, nil
+	}
+	done := o.Trace.Step("cmrun", "load and validate %s", filepath.Join(o.BundleDir, ConfigFile))
+	defer done()
+	return LoadBundle(o.BundleDir)
 }
 
 // initConfig is everything the Go half of the init needs, sent as JSON
@@ -67,9 +78,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if err := CheckID(o.ID); err != nil {
 		return nil, err
 	}
-	done := t.Step("cmrun", "load and validate %s", filepath.Join(o.BundleDir, ConfigFile))
-	b, err := LoadBundle(o.BundleDir)
-	done()
+	b, err := o.loadBundle()
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +113,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if err := os.Chmod(fifoPath, 0o622); err != nil { // mkfifo applied the umask
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
-	done = t.Step("cmrun", "create cgroup")
+	done := t.Step("cmrun", "create cgroup")
 	cg, err := c.createCgroup(b.Spec, o.warn)
 	done()
 	if err != nil {
