@@ -24,7 +24,12 @@ func hasCreateHooks(s *specs.Spec) bool {
 // tools) and createRuntime.
 func runCreateHooks(c *Container, s *specs.Spec, pid int, t *Trace) error {
 	st := specs.State{Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: pid, Bundle: c.Bundle, Annotations: s.Annotations}
-	if err := runHooks("prestart", s.Hooks.Prestart, st, t); err != nil {
+	// Prestart hooks were written against runc, whose exec fifo already
+	// exists when they run, so they see "created"; the OCI validation
+	// suite (runtime-tools hooks_stdin) checks for exactly that.
+	prestart := st
+	prestart.Status = specs.StateCreated
+	if err := runHooks("prestart", s.Hooks.Prestart, prestart, t); err != nil {
 		return err
 	}
 	return runHooks("createRuntime", s.Hooks.CreateRuntime, st, t)

@@ -14,6 +14,15 @@ import (
 	"cm/nsexec"
 )
 
+// noRseq keeps glibc from registering restartable sequences in the init.
+// A seccomp profile that does not allow rseq(2) (the OCI validation
+// suite's, older Docker ones) makes every thread created after the filter
+// fail that registration, and glibc aborts the process then; the Go
+// runtime of the init starts threads whenever a system call blocks,
+// for instance while waiting on the exec fifo. The user's program gets
+// process.env, not this.
+const noRseq = "GLIBC_TUNABLES=glibc.pthread.rseq=0"
+
 // spawnRequest is what differs between starting a container's init
 // ("create") and a process in an existing container ("exec").
 type spawnRequest struct {
@@ -73,7 +82,7 @@ func spawn(r spawnRequest) (*initProcess, error) {
 		// Resolved in the child, where the binary's descriptor is the last one.
 		Path:       fmt.Sprintf("/proc/self/fd/%d", firstExtraFd+len(extra)-1),
 		Args:       []string{"cmrun", "init"},
-		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd)},
+		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd), noRseq},
 		Stdin:      orDefault(r.stdio[0], os.Stdin),
 		Stdout:     orDefault(r.stdio[1], os.Stdout),
 		Stderr:     orDefault(r.stdio[2], os.Stderr),

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
@@ -120,6 +121,40 @@ func TestSeccomp(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, "unshare: unshare(0x20000): Operation not permitted\nmount: permission denied (are you root?)\n/bin/busybox\nSeccomp:\t2",
 		strings.TrimSpace(r.stdout))
+}
+
+// TestSeccompWithoutRseq: a profile that refuses rseq(2), loaded before
+// the capabilities drop (no noNewPrivileges), must not kill the init. glibc
+// aborts any thread whose rseq registration fails, and the init's Go
+// runtime starts threads at will, so cmrun turns glibc's rseq off in the
+// init only: the environ of the waiting init shows it, the program's does
+// not. The abort is a race, so several containers wait a while in created.
+func TestSeccompWithoutRseq(t *testing.T) {
+	e := newEnv(t)
+	eperm := uint(1)
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Process.NoNewPrivileges = false
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"rseq"}, Action: specs.ActErrno, ErrnoRet: &eperm}}}
+	}, "sh", "-c", "cat /proc/self/environ | tr '\\0' '\\n' | grep -c GLIBC_TUNABLES; echo done")
+	ids, outs := make([]string, 6), make([]*os.File, 6)
+	for i := range ids {
+		ids[i], outs[i] = e.newID(), e.tempFile()
+		id := ids[i]
+		t.Cleanup(func() { e.forceDelete(id) })
+		r := e.cmrunWithStdout(outs[i], "create", "--bundle", bundle, id)
+		require.Equal(t, 0, r.code, r.stderr)
+		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", e.state(id).Pid))
+		require.NoError(t, err)
+		require.Contains(t, string(environ), "GLIBC_TUNABLES=glibc.pthread.rseq=0")
+	}
+	time.Sleep(300 * time.Millisecond) // the inits block on the exec fifo meanwhile
+	for i, id := range ids {
+		r := e.cmrun("start", id)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Eventually(t, func() bool { return e.state(id).Status == specs.StateStopped }, 10*time.Second, 20*time.Millisecond)
+		require.Equal(t, "0\ndone", strings.TrimSpace(readBack(outs[i])), "the program's environment is its own")
+	}
 }
 
 // TestNoNewPrivileges shows the flag as the config says.
