@@ -97,8 +97,11 @@ func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
 	for _, d := range s.Linux.Devices {
 		major, minor := d.Major, d.Minor
 		typ := d.Type
-		if typ == "u" {
+		switch typ {
+		case "u":
 			typ = "c"
+		case "p":
+			continue // the device cgroup knows only char and block devices; a fifo needs no rule
 		}
 		copied.Devices = append(copied.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
 	}

@@ -166,11 +166,11 @@ func setNames(s *specs.Spec) error {
 // the sysctls and the masked paths.
 func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	s := cfg.Bundle.Spec
-	ownMountNS := false
-	if ns := findNamespace(s, specs.MountNamespace); ns != nil && ns.Path == "" {
-		ownMountNS = true
-	}
-	if ownMountNS {
+	// A mount namespace joined by path gets the root filesystem built in
+	// it too, as runc does and the OCI validation suite checks; only a
+	// container without a mount namespace of its own keeps the host's.
+	hasMountNS := findNamespace(s, specs.MountNamespace) != nil
+	if hasMountNS {
 		if err := setupRootfs(cfg, t, func() error { return hooksBeforePivot(cfg, sock, t) }); err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 		return err
 	}
 	// After the sysctls: /proc/sys is usually one of the read-only paths.
-	if ownMountNS {
+	if hasMountNS {
 		done = t.Step("init", "masked and read-only paths")
 		err = maskAndProtect(s.Linux)
 		done()

@@ -2,9 +2,11 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
@@ -64,6 +66,10 @@ func TestRunInside(t *testing.T) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/mydev", Type: "c", Major: 1, Minor: 5, FileMode: &mode, UID: &uid, GID: &gid}}
 		}, args: []string{"sh", "-c", "ls -ln /dev/mydev | tr -s ' ' | cut -d' ' -f1,3-6; head -c 4 /dev/mydev | wc -c"},
 			want: "crw------- 0 2 1, 5\n4"},
+		{name: "linux.devices fifo", edit: func(s *specs.Spec) {
+			mode := os.FileMode(0o600)
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/myfifo", Type: "p", FileMode: &mode}}
+		}, args: []string{"sh", "-c", "test -p /dev/myfifo && echo fifo"}, want: "fifo"},
 		{name: "rootfs propagation private", edit: func(s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" },
 			args: []string{"sh", "-c", "grep ' / / ' /proc/self/mountinfo | grep -c shared: ; true"}, want: "0"},
 		{name: "no-pivot", args: []string{"sh", "-c", "ls /bin/busybox"}, want: "/bin/busybox"},
@@ -132,6 +138,33 @@ func TestJoinPIDNamespace(t *testing.T) {
 	r = e.run(second)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, "cmrun init \nnot-pid-1", strings.TrimSpace(r.stdout))
+}
+
+// TestJoinMountNamespace: a mount namespace given by path still gets the
+// container's root filesystem, built inside that namespace (as runc does).
+func TestJoinMountNamespace(t *testing.T) {
+	e := newEnv(t)
+	holder := exec.Command("unshare", "--mount", "--propagation", "private", "sleep", "60")
+	require.NoError(t, holder.Start())
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	nsPath := "/proc/" + itoa(holder.Process.Pid) + "/ns/mnt"
+	var want string
+	require.Eventually(t, func() bool { // unshare execs sleep once the namespace exists
+		host, _ := os.Readlink("/proc/self/ns/mnt")
+		want, _ = os.Readlink(nsPath)
+		return want != "" && want != host
+	}, 5*time.Second, 10*time.Millisecond)
+
+	bundle := e.bundle(func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.MountNamespace {
+				s.Linux.Namespaces[i].Path = nsPath
+			}
+		}
+	}, "sh", "-c", "ls /bin/busybox; readlink /proc/self/ns/mnt")
+	r := e.run(bundle)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "/bin/busybox\n"+want, strings.TrimSpace(r.stdout))
 }
 
 // TestLifecycle walks one container through every OCI state.
