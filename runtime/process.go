@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -34,8 +35,11 @@ var personalities = map[specs.LinuxPersonalityDomain]uintptr{
 // setRlimits applies process.rlimits to the init (and so to what it execs).
 func setRlimits(rl []specs.POSIXRlimit) error {
 	for _, r := range rl {
-		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
-		if err := unix.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
+		// syscall's Setrlimit, not unix's: the Go runtime raised its own
+		// soft RLIMIT_NOFILE at start and puts the old one back before
+		// every exec, unless the program set the limit through syscall.
+		lim := syscall.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := syscall.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
 			// Raising a hard limit needs CAP_SYS_RESOURCE; say so, it is the usual cause.
 			return fmt.Errorf("process.rlimits %s soft=%d hard=%d: %w (raising a hard limit needs CAP_SYS_RESOURCE)", r.Type, r.Soft, r.Hard, err)
 		}

@@ -47,6 +47,9 @@ func TestRunInside(t *testing.T) {
 			args: []string{"sh", "-c", "touch /x && echo ok"}, want: "ok"},
 		{name: "read-only path", args: []string{"sh", "-c", "echo 1 > /proc/sys/kernel/printk 2>/dev/null || echo refused"}, want: "refused"},
 		{name: "rlimits", args: []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, want: "1024\n1024"},
+		{name: "rlimits soft below hard", edit: func(s *specs.Spec) {
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 500, Hard: 1000}}
+		}, args: []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, want: "500\n1000"},
 		{name: "sysctl in own net namespace", edit: func(s *specs.Spec) {
 			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
 		}, args: []string{"cat", "/proc/sys/net/ipv4/ip_forward"}, want: "1"},
