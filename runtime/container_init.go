@@ -166,15 +166,11 @@ func setNames(s *specs.Spec) error {
 // the sysctls and the masked paths.
 func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	s := cfg.Bundle.Spec
-	// A mount namespace joined by path gets the root filesystem built in
-	// it too, as runc does and the OCI validation suite checks; only a
-	// container without a mount namespace of its own keeps the host's.
+	// Every container gets its root filesystem, as runc does and the OCI
+	// validation suite checks: in a new mount namespace, in one joined by
+	// path, or, without any, in the host's.
 	hasMountNS := findNamespace(s, specs.MountNamespace) != nil
-	if hasMountNS {
-		if err := setupRootfs(cfg, t, func() error { return hooksBeforePivot(cfg, sock, t) }); err != nil {
-			return err
-		}
-	} else if err := hooksBeforePivot(cfg, sock, t); err != nil {
+	if err := setupRootfs(cfg, t, hasMountNS, func() error { return hooksBeforePivot(cfg, sock, t) }); err != nil {
 		return err
 	}
 	if err := setNames(s); err != nil {
@@ -190,11 +186,9 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 		return err
 	}
 	// After the sysctls: /proc/sys is usually one of the read-only paths.
-	if hasMountNS {
-		done = t.Step("init", "masked and read-only paths")
-		err = maskAndProtect(s.Linux)
-		done()
-	}
+	done = t.Step("init", "masked and read-only paths")
+	err = maskAndProtect(s.Linux)
+	done()
 	return err
 }
 

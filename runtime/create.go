@@ -92,7 +92,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
 	}
-	c := &Container{ID: o.ID, Bundle: b.Dir, Rootfs: b.Rootfs, Created: time.Now().UTC(), root: o.Root}
+	c := &Container{ID: o.ID, Bundle: b.Dir, Rootfs: b.Rootfs, Created: time.Now().UTC(), Config: b.Spec, root: o.Root}
 	if err := os.Mkdir(c.Dir(), 0o711); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("container %q %w", o.ID, ErrExist)
@@ -101,7 +101,9 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	}
 	defer func() {
 		if err != nil {
-			c.destroy()
+			if derr := c.destroy(); derr != nil {
+				o.warn(fmt.Sprintf("clean up after the failed create: %v", derr))
+			}
 		}
 	}()
 	// Anyone may write the fifo (the init may no longer be root when it
@@ -128,7 +130,6 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if _, c.PidStart, err = procStat(p.pid); err != nil {
 		return nil, fmt.Errorf("container init %d vanished: %w", p.pid, err)
 	}
-	c.Config = b.Spec
 	if err := c.save(); err != nil {
 		return nil, err
 	}

@@ -188,6 +188,11 @@ func (c *Container) destroy() error {
 			return fmt.Errorf("remove cgroup of %s: %w", c.ID, err)
 		}
 	}
+	if sharesHostMounts(c.Config) && c.Rootfs != "" {
+		if err := unmountUnder(c.Rootfs); err != nil {
+			return fmt.Errorf("remove mounts of %s: %w", c.ID, err)
+		}
+	}
 	if err := os.RemoveAll(c.Dir()); err != nil {
 		return fmt.Errorf("remove state of %s: %w", c.ID, err)
 	}

@@ -9,26 +9,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setupRootfs builds the container's root filesystem in its new mount
-// namespace and makes it "/" of the init. beforePivot runs after all
-// mounts and devices exist but while the host is still visible: the
-// spec's createRuntime and createContainer hooks belong there.
-func setupRootfs(cfg *initConfig, t *Trace, beforePivot func() error) error {
+// setupRootfs builds the container's root filesystem and makes it "/" of
+// the init. beforePivot runs after all mounts and devices exist but while
+// the host is still visible: the spec's createRuntime and createContainer
+// hooks belong there.
+//
+// ownMountNS is false for a config without a mount namespace: then the
+// mounts land in the host's namespace (as under runc; delete removes
+// them, see host_mounts.go), the host's propagation is left alone, and a
+// chroot, not pivot_root, changes the root.
+func setupRootfs(cfg *initConfig, t *Trace, ownMountNS bool, beforePivot func() error) error {
 	s := cfg.Bundle.Spec
 	rootfs := cfg.Bundle.Rootfs
 
 	// Our mount namespace starts as a copy of the host's, still joined to
 	// its peers: make it a one-way street (slave) or a dead end (private)
 	// before mounting anything, so nothing we do leaks to the host.
-	done := t.Step("init", "make / %s", firstPropagation(s.Linux.RootfsPropagation))
-	err := unix.Mount("", "/", "", firstPropagationFlags(s.Linux.RootfsPropagation), "")
-	done()
-	if err != nil {
-		return fmt.Errorf("set propagation of /: %w", err)
+	if ownMountNS {
+		done := t.Step("init", "make / %s", firstPropagation(s.Linux.RootfsPropagation))
+		err := unix.Mount("", "/", "", firstPropagationFlags(s.Linux.RootfsPropagation), "")
+		done()
+		if err != nil {
+			return fmt.Errorf("set propagation of /: %w", err)
+		}
 	}
-	// pivot_root needs the new root to be a mount point.
-	done = t.Step("init", "bind %s onto itself", rootfs)
-	err = unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, "")
+	// pivot_root needs the new root to be a mount point, and so does
+	// root.readonly, which must not remount the host's filesystem.
+	done := t.Step("init", "bind %s onto itself", rootfs)
+	err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, "")
 	done()
 	if err != nil {
 		return fmt.Errorf("bind root.path %s: %w", rootfs, err)
@@ -50,10 +58,14 @@ func setupRootfs(cfg *initConfig, t *Trace, beforePivot func() error) error {
 	if err := beforePivot(); err != nil {
 		return err
 	}
-	if cfg.NoPivot {
+	switch {
+	case !ownMountNS:
+		done = t.Step("init", "chroot %s (no mount namespace)", rootfs)
+		err = chroot(rootfs)
+	case cfg.NoPivot:
 		done = t.Step("init", "chroot %s (--no-pivot)", rootfs)
 		err = moveRootAndChroot(rootfs)
-	} else {
+	default:
 		done = t.Step("init", "pivot_root %s", rootfs)
 		err = pivotRoot(rootfs)
 	}
@@ -70,7 +82,7 @@ func setupRootfs(cfg *initConfig, t *Trace, beforePivot func() error) error {
 		}
 	}
 	// Now that the host is out of sight, give "/" the propagation asked for.
-	if p := s.Linux.RootfsPropagation; p != "" {
+	if p := s.Linux.RootfsPropagation; p != "" && ownMountNS {
 		if err := unix.Mount("", "/", "", propagationFlags[p], ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %s: %w", p, err)
 		}
@@ -138,8 +150,13 @@ func moveRootAndChroot(rootfs string) error {
 	if err := unix.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
 		return fmt.Errorf("move %s to /: %w", rootfs, err)
 	}
-	if err := unix.Chroot("."); err != nil {
-		return fmt.Errorf("chroot %s: %w", rootfs, err)
+	return chroot(".")
+}
+
+// chroot makes dir the root of the init and goes there.
+func chroot(dir string) error {
+	if err := unix.Chroot(dir); err != nil {
+		return fmt.Errorf("chroot %s: %w", dir, err)
 	}
 	return unix.Chdir("/")
 }

@@ -170,6 +170,35 @@ func TestJoinMountNamespace(t *testing.T) {
 	require.Equal(t, "/bin/busybox\n"+want, strings.TrimSpace(r.stdout))
 }
 
+// TestNoMountNamespace: without a mount namespace the container still
+// gets its root filesystem (chroot, mounts in the host's namespace), and
+// delete takes those mounts away, also after a create that failed midway.
+func TestNoMountNamespace(t *testing.T) {
+	e := newEnv(t)
+	noMountNS := func(s *specs.Spec) {
+		kept := s.Linux.Namespaces[:0]
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type != specs.MountNamespace {
+				kept = append(kept, ns)
+			}
+		}
+		s.Linux.Namespaces = kept
+	}
+	bundle := e.bundle(noMountNS, "sh", "-c", "ls /bin/busybox; touch /x 2>&1; grep -c ' /dev/pts ' /proc/self/mountinfo")
+	id := e.newID()
+	r := e.cmrunIn(bundle, nil, "run", id)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "/bin/busybox\ntouch: /x: Read-only file system\n1", strings.TrimSpace(r.stdout))
+	e.requireNoLeftovers(id, bundle)
+
+	// The mounts exist by the time the program turns out to be missing.
+	bundle = e.bundle(noMountNS, "/no/such/program")
+	id = e.newID()
+	r = e.cmrun("create", "--bundle", bundle, id)
+	require.NotEqual(t, 0, r.code)
+	e.requireNoLeftovers(id, bundle)
+}
+
 // TestLifecycle walks one container through every OCI state.
 func TestLifecycle(t *testing.T) {
 	e := newEnv(t)
