@@ -222,13 +222,16 @@ func sysctlPath(key string) string {
 
 // waitForStart opens the exec fifo for writing, which blocks until a
 // reader ("cmrun start") opens it, then writes one byte to say "started".
+// The descriptor stays open, close-on-exec: start sees the fifo's end once
+// the user's program has replaced the init, so poststart hooks run after
+// it was executed, as the spec asks. A raw descriptor, since an os.File
+// could be closed early by its finalizer.
 func waitForStart(fifoFd int) error {
-	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	fifo, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
-	defer fifo.Close()
-	if _, err := fifo.Write([]byte{'0'}); err != nil {
+	if _, err := unix.Write(fifo, []byte{'0'}); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
 	unix.Close(fifoFd)

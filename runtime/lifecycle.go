@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -57,9 +56,10 @@ func Start(root, id string) (*Container, error) {
 	return c, nil
 }
 
-// releaseInit opens the exec fifo and reads the init's byte. Opening it
-// read-write never blocks, and a pidfd tells us if the init died instead
-// of waiting forever for a byte that will never come.
+// releaseInit opens the exec fifo, reads the init's byte, and waits until
+// the init has exec'd the user's program: its write end is close-on-exec,
+// so the fifo ends then. Opening it non-blocking for reading never blocks,
+// and a pidfd tells us if the init died instead of waiting forever.
 func (c *Container) releaseInit() error {
 	// The pidfd first: once the fifo is open the init may run, exit and
 	// be reaped by its parent (a shim) before we look, and its pid is gone.
@@ -68,12 +68,13 @@ func (c *Container) releaseInit() error {
 		return fmt.Errorf("container init %d: %w", c.Pid, ErrNoSuchProc)
 	}
 	defer unix.Close(pidfd)
-	fifo, err := os.OpenFile(filepath.Join(c.Dir(), fifoFile), os.O_RDWR|unix.O_CLOEXEC, 0)
+	fifo, err := unix.Open(filepath.Join(c.Dir(), fifoFile), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
-	defer fifo.Close()
-	fds := []unix.PollFd{{Fd: int32(fifo.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	defer unix.Close(fifo)
+	started := false
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil {
 			if errors.Is(err, unix.EINTR) {
@@ -81,14 +82,23 @@ func (c *Container) releaseInit() error {
 			}
 			return fmt.Errorf("wait for container init: %w", err)
 		}
-		if fds[0].Revents&unix.POLLIN != 0 {
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 			var b [1]byte
-			if _, err := io.ReadFull(fifo, b[:]); err != nil {
+			n, err := unix.Read(fifo, b[:])
+			switch {
+			case err != nil && !errors.Is(err, unix.EAGAIN):
 				return fmt.Errorf("read exec fifo: %w", err)
+			case n == 1:
+				started = true
+				continue
+			case n == 0 && started: // the init's end closed: exec'd (or died trying, which wait4 tells)
+				return nil
 			}
-			return nil
 		}
 		if fds[1].Revents != 0 {
+			if started {
+				return nil // ran and exited already
+			}
 			return fmt.Errorf("container init exited before start: %w", ErrNotRunning)
 		}
 	}

@@ -97,3 +97,26 @@ func readState(t *testing.T, path string) specs.State {
 	require.NoError(t, json.Unmarshal(data, &st), string(data))
 	return st
 }
+
+// TestPoststartAfterExec: start returns, and poststart hooks run, only
+// once the user's program has replaced the init, even when a slow
+// startContainer hook delays that exec.
+func TestPoststartAfterExec(t *testing.T) {
+	e := newEnv(t)
+	exe := filepath.Join(t.TempDir(), "exe")
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{
+			StartContainer: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "0.3"}}},
+			Poststart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
+				`pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); readlink /proc/$pid/exe > ` + exe}}},
+		}
+	}, "sleep", "600")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	require.Equal(t, 0, e.cmrun("create", "--bundle", bundle, id).code)
+	r := e.cmrun("start", id)
+	require.Equal(t, 0, r.code, r.stderr)
+	data, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	require.Equal(t, "/bin/busybox\n", string(data), "the poststart hook saw the program, not the init")
+}
