@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -36,25 +37,46 @@ func runCreateHooks(c *Container, s *specs.Spec, pid int, t *Trace) error {
 }
 
 // runHooks runs hooks in order with the state on stdin. The first failure
-// stops the list and is returned; callers decide whether it is fatal,
-// as the spec differs per hook kind.
+// stops the list and is returned: for the hooks of create and start a
+// failure is fatal.
 func runHooks(kind string, hooks []specs.Hook, st specs.State, t *Trace) error {
+	var first error
+	eachHook(kind, hooks, st, t, func(err error) bool {
+		first = err
+		return false
+	})
+	return first
+}
+
+// runHooksWarning runs every hook of a kind whose failure the spec makes
+// a warning (poststart, poststop): each failure is printed and the
+// remaining hooks still run.
+func runHooksWarning(kind string, hooks []specs.Hook, st specs.State) {
+	eachHook(kind, hooks, st, nil, func(err error) bool {
+		fmt.Fprintf(os.Stderr, "cmrun: warning: %v\n", err)
+		return true
+	})
+}
+
+// eachHook runs hooks in order and hands each failure to failed, which
+// says whether to go on.
+func eachHook(kind string, hooks []specs.Hook, st specs.State, t *Trace, failed func(error) bool) {
 	if len(hooks) == 0 {
-		return nil
+		return
 	}
 	state, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
+		failed(fmt.Errorf("encode state for %s hooks: %w", kind, err))
+		return
 	}
 	for i, h := range hooks {
 		done := t.Step("cmrun", "hook %s[%d] %s", kind, i, h.Path)
 		err := runHook(h, state)
 		done()
-		if err != nil {
-			return fmt.Errorf("%s hook %d (%s): %w", kind, i, h.Path, err)
+		if err != nil && !failed(fmt.Errorf("%s hook %d (%s): %w", kind, i, h.Path, err)) {
+			return
 		}
 	}
-	return nil
 }
 
 func runHook(h specs.Hook, state []byte) error {

@@ -49,9 +49,7 @@ func Start(root, id string) (*Container, error) {
 	os.Remove(filepath.Join(c.Dir(), fifoFile))
 	if c.Config.Hooks != nil {
 		// The spec: a failing poststart hook is a warning, the container keeps running.
-		if err := runHooks("poststart", c.Config.Hooks.Poststart, c.OCIState(), nil); err != nil {
-			fmt.Fprintf(os.Stderr, "cmrun: warning: %v\n", err)
-		}
+		runHooksWarning("poststart", c.Config.Hooks.Poststart, c.OCIState())
 	}
 	return c, nil
 }
@@ -167,9 +165,7 @@ func Delete(root, id string, force bool) error {
 		// The spec: a failing poststop hook is a warning, delete still succeeds.
 		stopped := c.OCIState()
 		stopped.Status = specs.StateStopped
-		if err := runHooks("poststop", c.Config.Hooks.Poststop, stopped, nil); err != nil {
-			fmt.Fprintf(os.Stderr, "cmrun: warning: %v\n", err)
-		}
+		runHooksWarning("poststop", c.Config.Hooks.Poststop, stopped)
 	}
 	return nil
 }
