@@ -48,8 +48,12 @@ func Start(root, id string) (*Container, error) {
 	}
 	os.Remove(filepath.Join(c.Dir(), fifoFile))
 	if c.Config.Hooks != nil {
+		// The state of a started container, even if a quick program has
+		// already exited by now: the hooks are told what start did.
+		st := c.OCIState()
+		st.Status, st.Pid = specs.StateRunning, c.Pid
 		// The spec: a failing poststart hook is a warning, the container keeps running.
-		runHooksWarning("poststart", c.Config.Hooks.Poststart, c.OCIState())
+		runHooksWarning("poststart", c.Config.Hooks.Poststart, st)
 	}
 	return c, nil
 }

@@ -123,3 +123,25 @@ func TestPoststartAfterExec(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "/bin/busybox\n", string(data), "the poststart hook saw the program, not the init")
 }
+
+// TestPoststartQuickProgram: a program that is gone before the poststart
+// hook runs still makes the hook see a started container, with its pid.
+// Whether "true" has exited by then is a race, so it runs a few times.
+func TestPoststartQuickProgram(t *testing.T) {
+	e := newEnv(t)
+	saved := filepath.Join(t.TempDir(), "poststart.json")
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + saved}}}}
+	}, "true")
+	for range 8 {
+		id := e.newID()
+		t.Cleanup(func() { e.forceDelete(id) })
+		require.Equal(t, 0, e.cmrun("create", "--bundle", bundle, id).code)
+		pid := e.state(id).Pid
+		r := e.cmrun("start", id)
+		require.Equal(t, 0, r.code, r.stderr)
+		st := readState(t, saved)
+		require.Equal(t, specs.StateRunning, st.Status)
+		require.Equal(t, pid, st.Pid)
+	}
+}
