@@ -188,7 +188,7 @@ func cmdLogs(c *cli, args []string) error {
 func cmdEvents(c *cli, args []string) error {
 	var since uint64
 	fs := c.flags("events")
-	fs.Uint64Var(&since, "since", 0, "replay the events after this sequence number")
+	fs.Uint64Var(&since, "since", 0, "replay the events after this sequence number (a seq from an earlier event or from cmctl info; numbers of an earlier daemon boot get a resync event)")
 	if _, err := c.parse(fs, "events", args, 0, 0); err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ func TestCmctlAgainstDaemon(t *testing.T) {
 
 	var list []api.Container
 	require.NoError(t, json.Unmarshal([]byte(ok("ps", "--json")), &list))
+	require.JSONEq(t, ok("ps", "--json"), ok("--json", "ps"), "--json before the command counts too")
 	require.Len(t, list, 1)
 	table := ok("ps", "--state", "dead")
 	require.Contains(t, table, "job")

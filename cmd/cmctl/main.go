@@ -68,14 +68,19 @@ func main() {
 }
 
 // globalFlags are accepted before and after the command name.
+// A command's flag set registers them again with what the first parse
+// found as defaults, so "cmctl --json ps" keeps its --json.
 func (c *cli) globalFlags() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("global", pflag.ContinueOnError)
-	def := os.Getenv("CM_SOCKET")
+	def := c.socket
+	if def == "" {
+		def = os.Getenv("CM_SOCKET")
+	}
 	if def == "" {
 		def = "/run/cm/cm.sock"
 	}
 	fs.StringVar(&c.socket, "socket", def, "cmanagerd's client socket (or $CM_SOCKET)")
-	fs.BoolVar(&c.json, "json", false, "print JSON")
+	fs.BoolVar(&c.json, "json", c.json, "print JSON")
 	return fs
 }
 
@@ -115,7 +120,7 @@ func (c *cli) dispatch(name string, args []string) error {
 		return fmt.Errorf("unknown command %q (try: cmctl --help)", name)
 	}
 	c.client = api.NewClient(c.socket)
-	defer c.client.Close()
+	defer func() { c.client.Close() }()
 	return cmd.run(c, args)
 }
 
@@ -136,6 +141,9 @@ func (c *cli) parse(fs *pflag.FlagSet, name string, args []string, min, max int)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	// --socket may have come after the command name.
+	c.client.Close()
+	c.client = api.NewClient(c.socket)
 	got := fs.Args()
 	if len(got) < min || (max >= 0 && len(got) > max) {
 		return nil, fmt.Errorf("usage: cmctl %s %s", name, commands[name].usage)

@@ -31,6 +31,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"kill", "a", "b", "c"}, 1, "cmctl: usage: cmctl kill ID [SIGNAL]\n"},
 		{[]string{"states", "--dot", "--mermaid"}, 1, "cmctl: give --dot or --mermaid, not both\n"},
 		{[]string{"--socket", "/nonexistent/cm.sock", "ps"}, 1, "cmctl: GET /v1/containers: dial unix /nonexistent/cm.sock: connect: no such file or directory\n"},
+		{[]string{"ps", "--socket", "/nonexistent/after.sock"}, 1, "cmctl: GET /v1/containers: dial unix /nonexistent/after.sock: connect: no such file or directory\n"},
 		{[]string{"create", "--memory", "lots", "--rootfs", "/", "sh"}, 1, "cmctl: --memory: \"lots\": want a number of bytes, with an optional k, m or g\n"},
 	}
 	for _, tt := range tests {
