@@ -22,6 +22,8 @@ func Init() {
 	// Credentials, capabilities and seccomp filters are per thread in the
 	// kernel: set them and execve on one locked thread.
 	goruntime.LockOSThread()
+	// Started as /proc/self/fd/N, ps would call the init "N".
+	SetProcessName("cmrun-init")
 	fd, err := strconv.Atoi(os.Getenv(nsexec.InitPipeEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cmrun init: must be started by cmrun create")

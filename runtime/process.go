@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -138,4 +139,13 @@ func checkExecutable(path string) error {
 		return errors.New("permission denied")
 	}
 	return nil
+}
+
+// SetProcessName sets the calling thread's name (comm, what ps and top
+// show; 15 bytes at most), for the main thread the process's.
+func SetProcessName(name string) {
+	b, err := unix.BytePtrFromString(name)
+	if err == nil {
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(b)), 0, 0, 0)
+	}
 }

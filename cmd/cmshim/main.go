@@ -25,6 +25,8 @@ func main() {
 		os.Exit(2)
 	}
 	if shim.IsDaemon() {
+		// Re-executed as /proc/self/exe, ps would call the daemon "exe".
+		runtime.SetProcessName("cmshim")
 		if err := shim.RunDaemon(o); err != nil {
 			os.Exit(1)
 		}
