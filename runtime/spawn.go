@@ -131,10 +131,10 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	for {
 		typ, payload, err := nsexec.ReadMsg(parent)
 		if err == io.EOF {
-			return fail(errors.New("container init exited before it was ready"))
+			return fail(r.initDied(errors.New("container init exited before it was ready")))
 		}
 		if err != nil {
-			return fail(fmt.Errorf("read from container init: %w", err))
+			return fail(r.initDied(fmt.Errorf("read from container init: %w", err)))
 		}
 		switch typ {
 		case nsexec.MsgUsermapRequest:
@@ -188,6 +188,24 @@ func spawn(r spawnRequest) (*initProcess, error) {
 		}
 	}
 }
+
+// initDied adds the likeliest cause to an init that died without a word:
+// a pids limit too low for the init itself, a Go program that starts a
+// few threads before the user's program replaces it.
+func (r spawnRequest) initDied(err error) error {
+	res := r.cfg.Bundle.Spec.Linux.Resources
+	if res == nil || res.Pids == nil || res.Pids.Limit == nil {
+		return err
+	}
+	if l := *res.Pids.Limit; l >= 0 && l < pidsHintBelow {
+		return fmt.Errorf("%w (is linux.resources.pids.limit %d too low? the init needs a few threads of its own)", err, l)
+	}
+	return err
+}
+
+// pidsHintBelow: the init has used up to 7 tasks here; below twice that a
+// pids limit is a suspect when it dies.
+const pidsHintBelow = 16
 
 func (o CreateOptions) warn(msg string) {
 	if o.Warn != nil {

@@ -220,3 +220,19 @@ func TestCgroupBadInput(t *testing.T) {
 	matches, _ := filepath.Glob("/sys/fs/cgroup/*/escape")
 	require.Empty(t, matches, "an escaping cgroupsPath must create nothing")
 }
+
+// TestPidsLimitTooLowForInit: a pids limit the init itself cannot live
+// with (its Go runtime needs a few threads) fails create with a hint at
+// the cause, and leaves nothing behind. The init's own crash report comes
+// first on stderr; cmrun's line is the last.
+func TestPidsLimitTooLowForInit(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) { s.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(3)} }, "true")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	r := e.cmrun("create", "--bundle", bundle, id)
+	require.NotEqual(t, 0, r.code)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	require.Contains(t, lines[len(lines)-1], "is linux.resources.pids.limit 3 too low?")
+	e.requireNoLeftovers(id, bundle)
+}
