@@ -77,7 +77,9 @@ func List(root string) ([]*Container, error) {
 	}
 	var out []*Container
 	for _, e := range entries {
-		if !e.IsDir() || CheckID(e.Name()) != nil {
+		// The seccomp cache shares the root with the containers; it is
+		// not one of them.
+		if !e.IsDir() || e.Name() == seccompCacheDir || CheckID(e.Name()) != nil {
 			continue
 		}
 		c, err := Load(root, e.Name())

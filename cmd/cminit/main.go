@@ -18,6 +18,22 @@ import (
 	"syscall"
 )
 
+// sigs catches every signal, from the first moment Go code runs: before
+// the child exists, so no signal is lost, and before main, because the Go
+// runtime handles SIGTERM (and SIGINT, SIGHUP...) itself until Notify is
+// called, by exiting with status 2 — as PID 1 that would take the whole
+// container down with SIGKILL instead of forwarding the stop signal. A
+// signal that comes during the exec itself, before the runtime installs
+// its handlers, is still dropped: the kernel ignores PID 1's unhandled
+// signals. A handler is also what makes PID 1 receive signals at all.
+var sigs = notifyAll()
+
+func notifyAll() chan os.Signal {
+	c := make(chan os.Signal, 64)
+	signal.Notify(c)
+	return c
+}
+
 func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "--" {
@@ -27,10 +43,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: cminit [--] PROGRAM [ARG...]")
 		os.Exit(2)
 	}
-	// Catch everything before the child exists, so no signal is lost.
-	// A handler is also what makes PID 1 receive signals at all.
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs)
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cminit:", err)

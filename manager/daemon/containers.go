@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -72,6 +74,14 @@ func (d *Daemon) prepare(ctx context.Context, e *entry) {
 	if _, ok := e.Deadline(); !ok {
 		e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
 	}
+}
+
+// prepareBegun reports whether prepare got as far as writing the bundle,
+// the step before it launches the shim: until then no shim of the
+// container can exist.
+func (d *Daemon) prepareBegun(e *entry) bool {
+	_, err := os.Stat(filepath.Join(d.bundleDir(e.ID), "config.json"))
+	return err == nil
 }
 
 // fail records that the executor gave up on a container being created.
@@ -232,11 +242,7 @@ func (d *Daemon) remove(ctx context.Context, e *entry, force bool) (*manager.Sna
 	err = d.exec.Submit(ctx, func(ctx context.Context) { done <- d.forget(ctx, e, s, force) })
 	if err != nil {
 		// Not queued, so nothing happened: the container stays.
-		d.apply(e, manager.Client, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
-			f := *cur.Facts
-			f.Deleting = false
-			return cur.State, &f, nil
-		})
+		d.undelete(e)
 		return nil, err
 	}
 	select {
@@ -247,7 +253,18 @@ func (d *Daemon) remove(ctx context.Context, e *entry, force bool) (*manager.Sna
 	}
 }
 
+// undelete takes back the mark of an rm that did not happen: the
+// container stays, and its shim is heard again.
+func (d *Daemon) undelete(e *entry) {
+	d.apply(e, manager.Client, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
+		f := *cur.Facts
+		f.Deleting = false
+		return cur.State, &f, nil
+	})
+}
+
 func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, force bool) error {
+	deleted := false
 	if s.Control != "" {
 		if force && s.State != manager.Dead {
 			err := d.shimCall(ctx, e, s.Control, "kill all", func(ctx context.Context, c ShimClient) error { return c.KillAll(ctx) })
@@ -260,6 +277,19 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 		err := d.shimCall(ctx, e, s.Control, "delete", func(ctx context.Context, c ShimClient) error { return c.Delete(ctx) })
 		if err != nil {
 			d.log.Info("rm: shim delete", "id", e.ID, "err", err)
+		}
+		deleted = err == nil
+	}
+	// Nobody deleted the container (a LOST one's shim is usually dead):
+	// its processes would run on, unwatched, after the record is gone, so
+	// until they are killed rm has not happened. Not while it is CREATING:
+	// its shim may still be starting, and reclaiming would race its create;
+	// that shim hears "unknown container" when it registers and removes
+	// the container itself.
+	if !deleted && s.State != manager.Creating {
+		if err := d.reclaim(ctx, e); err != nil {
+			d.undelete(e)
+			return err
 		}
 	}
 	d.table.Remove(e)

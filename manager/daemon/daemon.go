@@ -37,6 +37,10 @@ type Daemon struct {
 	cancelRequests context.CancelFunc
 	draining       atomic.Bool
 	inflight       sync.RWMutex // read-held by every request; shutdown takes it to wait for them
+
+	// unprepared are containers reloaded in CREATING whose preparation
+	// never began before the daemon went down; Run queues it again.
+	unprepared []*entry
 }
 
 // New opens the state directory, reloads every container in it and
@@ -84,7 +88,10 @@ func watchInterval(ttl time.Duration) time.Duration { return max(ttl/4, time.Mil
 
 // reload brings back every container on disk. Those that were alive are
 // unconfirmed: their shims have the restart grace period to speak up, or
-// the watchdog marks them LOST.
+// the watchdog marks them LOST. A container still CREATING whose bundle
+// was never written had its create acknowledged, but the executor never
+// got to it: no shim of it can exist, so it is prepared again instead of
+// waiting for a shim that will never speak.
 func (d *Daemon) reload() error {
 	recs, err := d.store.Load()
 	if err != nil {
@@ -102,11 +109,14 @@ func (d *Daemon) reload() error {
 		if err := d.table.Add(e); err != nil {
 			return fmt.Errorf("reload container %s: %w", r.ID, err)
 		}
-		if manager.Watched(e.Snap().State) {
+		switch st := e.Snap().State; {
+		case st == manager.Creating && !d.prepareBegun(e):
+			d.unprepared = append(d.unprepared, e)
+		case manager.Watched(st):
 			e.Expect(graceEnd, true)
 		}
 	}
-	d.log.Info("reloaded containers", "count", len(recs), "boot", d.boot)
+	d.log.Info("reloaded containers", "count", len(recs), "unprepared", len(d.unprepared), "boot", d.boot)
 	return nil
 }
 
@@ -157,6 +167,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	go serve(d.clientSrv, d.clientSock)
 	go serve(d.shimSrv, d.shimSock)
+	// Queued once the shim socket serves, so the shims they launch can
+	// register at once; a full queue must not hold up serving either.
+	unprepared := d.unprepared
+	d.unprepared = nil
+	go func() {
+		for _, e := range unprepared {
+			if err := d.exec.Submit(d.requests, func(ctx context.Context) { d.prepare(ctx, e) }); err != nil {
+				d.log.Warn("container not prepared; it is prepared at the next start", "id", e.ID, "err", err)
+			}
+		}
+	}()
 	d.log.Info("cmanagerd serving", "socket", d.cfg.Socket, "shim-socket", d.cfg.ShimSocket, "state-dir", d.store.Dir())
 
 	var err error

@@ -5,7 +5,10 @@
 // prepare bundles, launch shims and pass orders to them.
 //
 // It never creates cgroups or namespaces and never runs a container: shims
-// do that with the runtime. It never polls: shims push their state, and
-// the only thing that happens without a request is the Watchdog marking
-// LOST a container whose shim has gone silent.
+// do that with the runtime. The one exception is rm of a container whose
+// shim did not delete it (a LOST container's shim is usually dead): the
+// launcher then kills and removes what is left through the runtime
+// (reclaim.go), so no process outlives its record. It never polls: shims
+// push their state, and the only thing that happens without a request is
+// the Watchdog marking LOST a container whose shim has gone silent.
 package daemon

@@ -1,0 +1,152 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cm/manager"
+	"cm/manager/api"
+)
+
+// memKB reads one "Name:   N kB" field of a /proc file; 0 if it is missing.
+func memKB(path, field string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return kb
+		}
+	}
+	return 0
+}
+
+// TestManagerHundredContainers (issue 6): the daemon supervises 100 real
+// containers at once, each with its own shim. All of them run; the shims'
+// memory is reported (RSS counts the shared binary once per shim, PSS
+// shares it out); then all are removed and nothing of them remains.
+func TestManagerHundredContainers(t *testing.T) {
+	const n = 100
+	m := startManager(t, t.TempDir(), "--heartbeat", "2s")
+	began := time.Now()
+
+	var mu sync.Mutex
+	var cts []api.Container
+	var wg sync.WaitGroup
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range n {
+			next <- i
+		}
+	}()
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				ct, err := m.Client.Create(m.ctx(), api.CreateRequest{
+					Name: fmt.Sprintf("sleeper-%03d", i), Rootfs: managerRootfs(), Args: []string{"sleep", "1000"},
+				})
+				if !assertNoError(t, err) {
+					return
+				}
+				if ct, err = m.Client.Wait(m.ctx(), ct.ID, manager.Ready, manager.Dead, manager.Lost); !assertNoError(t, err) {
+					return
+				}
+				if ct, err = m.Client.Start(m.ctx(), ct.ID); !assertNoError(t, err) {
+					return
+				}
+				mu.Lock()
+				cts = append(cts, ct)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	require.False(t, t.Failed())
+	require.Len(t, cts, n)
+	t.Logf("%d containers created and started in %v", n, time.Since(began).Round(time.Millisecond))
+
+	running, err := m.Client.List(m.ctx(), manager.Running)
+	require.NoError(t, err)
+	require.Len(t, running, n, "all RUNNING")
+	shims := map[int]bool{}
+	var rss, pss, anon []int
+	for _, ct := range running {
+		require.True(t, alive(ct.Pid), "container %s", ct.Name)
+		require.True(t, alive(ct.ShimPid), "shim of %s", ct.Name)
+		require.NotEmpty(t, processesInCgroup(ct.ID), "cgroup of %s", ct.Name)
+		shims[ct.ShimPid] = true
+		status := fmt.Sprintf("/proc/%d/status", ct.ShimPid)
+		rss = append(rss, memKB(status, "VmRSS"))
+		anon = append(anon, memKB(status, "RssAnon"))
+		pss = append(pss, memKB(fmt.Sprintf("/proc/%d/smaps_rollup", ct.ShimPid), "Pss"))
+	}
+	require.Len(t, shims, n, "one shim per container")
+	require.Equal(t, shims, m.shimPidSet(), "the daemon's shims are exactly these")
+	for name, v := range map[string][]int{"VmRSS": rss, "RssAnon": anon, "Pss": pss} {
+		sort.Ints(v)
+		total := 0
+		for _, kb := range v {
+			total += kb
+		}
+		t.Logf("%d shims, %-7s total %6.1f MB; per shim: mean %5.1f MB, min %5.1f, median %5.1f, max %5.1f",
+			n, name, float64(total)/1024, float64(total)/1024/n, float64(v[0])/1024, float64(v[n/2])/1024, float64(v[n-1])/1024)
+	}
+	t.Logf("cmanagerd: VmRSS %.1f MB", float64(memKB(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid), "VmRSS"))/1024)
+
+	began = time.Now()
+	ids := make(chan string)
+	go func() {
+		defer close(ids)
+		for _, ct := range running {
+			ids <- ct.ID
+		}
+	}()
+	for range 8 {
+		wg.Go(func() {
+			for id := range ids {
+				_, err := m.Client.Delete(m.ctx(), id, true)
+				assertNoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	require.False(t, t.Failed())
+	t.Logf("%d containers removed in %v", n, time.Since(began).Round(time.Millisecond))
+	list, err := m.Client.List(m.ctx())
+	require.NoError(t, err)
+	require.Empty(t, list)
+	for _, ct := range running {
+		m.requireContainerGone(ct.ID)
+		require.False(t, alive(ct.Pid))
+	}
+	m.requireNoShims()
+}
+
+// assertNoError is require.NoError for goroutines other than the test's.
+func assertNoError(t *testing.T, err error) bool {
+	if err != nil {
+		t.Errorf("%v", err)
+		return false
+	}
+	return true
+}
+
+// shimPidSet is shimPids as a set's keys.
+func (m *managerProc) shimPidSet() map[int]bool {
+	set := map[int]bool{}
+	for _, pid := range m.shimPids() {
+		set[pid] = true
+	}
+	return set
+}
