@@ -15,7 +15,7 @@ PKGS_BENCH := $(PKGS_BUILD) runc crun hyperfine
 
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: all build deps deps-test deps-bench bundle demo test unit fuzz bench clean
+.PHONY: all build deps deps-test deps-bench bundle demo test unit fuzz bench clean docs
 
 all: build
 
@@ -63,9 +63,19 @@ unit: build
 fuzz: build
 	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s ./runtime
 
+# spawnbench: cmrun vs runc vs crun, then cmanagerd with the real cmshim.
+# The state table's benchmark (./manager/) counts transitions of tens of
+# nanoseconds: it gets the default -benchtime, not 100 iterations.
 bench: deps-bench build
-	$(GO) run ./bench/cmd/spawnbench --cmrun $(BIN)/cmrun --out bench/results
-	$(GO) test -run '^$$' -bench . -benchtime 100x ./runtime/ ./runtime/seccomp/ ./cgroupfs/ | tee bench/results/gobench.txt
+	$(GO) run ./bench/cmd/spawnbench --cmrun $(BIN)/cmrun --cmanagerd $(BIN)/cmanagerd --out bench/results
+	$(GO) test -run '^$$' -bench . -benchtime 100x ./runtime/ ./runtime/seccomp/ ./cgroupfs/ ./manager/daemon/ | tee bench/results/gobench.txt
+	$(GO) test -run '^$$' -bench . ./manager/ | tee -a bench/results/gobench.txt
+
+# The generated diagrams: the state diagram is drawn from manager/transitions.go,
+# then copied into the Markdown that shows it. tests/docs_test.go checks both.
+docs: build
+	$(BIN)/cmctl states --mermaid > docs/states.mmd
+	docs/embed.sh docs/states.mmd docs/manager.md
 
 clean:
 	rm -rf $(BIN) build

@@ -3,6 +3,7 @@ package shim
 import (
 	"errors"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -32,8 +33,22 @@ func (s *Shim) reap() {
 			return // ECHILD: no children; 0: none has exited yet
 		}
 		if pid == s.initPid {
+			s.waitForOutput()
 			s.setState(StateDead, s.exitStatus(ws))
 		}
+	}
+}
+
+// outputGrace bounds how long DEAD waits for the container's output: a
+// process that outlived the init (no PID namespace) may hold the pipe.
+const outputGrace = time.Second
+
+// waitForOutput lets the log copier reach the end of the container's
+// output, so a client that saw DEAD and reads the log gets all of it.
+func (s *Shim) waitForOutput() {
+	select {
+	case <-s.logDone:
+	case <-time.After(outputGrace):
 	}
 }
 

@@ -35,14 +35,15 @@ const (
 //     limit of a Go program that raised its own soft limit, hooks expects
 //     misspelt output, prestart wants the pre-1.0 timing (after start),
 //     misc_props and start run runtimetest without copying it in, pidfile
-//     kills a container that has already stopped.
+//     kills a container that has already stopped, poststart wants the
+//     program's output before the hook's although both run at once.
 var conformanceValidations = []string{
 	"config_updates_without_affect", "create", "default", "delete", "delete_only_create_resources",
 	"hooks_stdin", "hostname", "kill", "kill_no_effect", "killsig",
 	"linux_cgroups_cpus", "linux_cgroups_devices", "linux_cgroups_relative_cpus", "linux_cgroups_relative_devices",
 	"linux_devices", "linux_masked_paths", "linux_ns_itype", "linux_ns_nopath", "linux_ns_path", "linux_ns_path_type",
 	"linux_readonly_paths", "linux_rootfs_propagation", "linux_seccomp", "linux_sysctl", "linux_uid_mappings",
-	"mounts", "poststart", "poststart_fail", "poststop", "poststop_fail",
+	"mounts", "poststart_fail", "poststop", "poststop_fail",
 	"process", "process_oom_score_adj", "process_user", "root_readonly_true", "state",
 }
 

@@ -2,11 +2,16 @@
 // times `cmrun run`, `runc run`, `crun run` and a bare-clone baseline on
 // the same busybox bundle, interleaved round-robin, measures throughput,
 // and writes a report, the raw numbers and a plot to bench/results.
+// Then it asks the same of the manager (manager.go): a real cmanagerd
+// launching the real cmshim, timed over its client socket from create to
+// RUNNING and from stop to DEAD, with how many containers per second it
+// starts and what each shim costs in memory.
 //
 // Run it as root from the repository root (`make bench` does): it needs
-// bin/cmrun, runc, crun and gcc. It changes nothing on the host outside
-// its work directory: the mounts it needs live in a private mount
-// namespace that disappears with it.
+// bin/cmrun, bin/cmanagerd, bin/cmshim, runc, crun and gcc. It changes
+// nothing on the host outside its work directory: the mounts it needs
+// live in a private mount namespace that disappears with it, and it
+// removes every container it made through the manager before stopping it.
 package main
 
 import (
@@ -33,6 +38,11 @@ type options struct {
 	parallel          int
 	chunks            int
 	seccomp           bool // keep the default seccomp profile in config.json
+	spawn             bool // the spawn benchmark: latency, throughput, trace
+	manager           bool // the manager benchmark (manager.go)
+	cmanagerd         string
+	managerRuns       int
+	managerContainers int
 }
 
 func main() {
@@ -51,6 +61,11 @@ func main() {
 	pflag.IntVar(&o.parallel, "parallel", 4, "containers at once in the parallel throughput measurement")
 	pflag.IntVar(&o.chunks, "chunks", 4, "throughput runs are cut into this many chunks, interleaved across contenders")
 	pflag.BoolVar(&o.seccomp, "seccomp", true, "keep the default seccomp profile (false: drop it for every runtime, to see what it costs)")
+	pflag.BoolVar(&o.spawn, "spawn", true, "run the spawn benchmark (false: only the manager's, written to manager.md alone)")
+	pflag.BoolVar(&o.manager, "manager", true, "also benchmark cmanagerd with the real cmshim: create→RUNNING, stop→DEAD, containers/s")
+	pflag.StringVar(&o.cmanagerd, "cmanagerd", "bin/cmanagerd", "cmanagerd binary; the cmshim next to it is the shim")
+	pflag.IntVar(&o.managerRuns, "manager-runs", 100, "timed round trips through the manager")
+	pflag.IntVar(&o.managerContainers, "manager-containers", 50, "containers per manager throughput measurement")
 	pflag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -137,6 +152,10 @@ func run(o options) error {
 		{Name: "baseline", Dir: bundle, Argv: func(string) []string { return []string{baseline, busybox, "true"} }},
 	}
 
+	if !o.spawn {
+		return managerOnly(o, work, bundle, loadBefore)
+	}
+
 	progress("checking that the runtimes confine the container alike")
 	fairness, err := checkFairness(contenders[:3], bundle, work)
 	if err != nil {
@@ -165,8 +184,16 @@ func run(o options) error {
 		return err
 	}
 
+	var mgr *managerResult
+	if o.manager {
+		progress(fmt.Sprintf("manager: %d round trips, then %d containers with 1 and %d clients", o.managerRuns, o.managerContainers, o.parallel))
+		if mgr, err = managerBench(o, work, bundle); err != nil {
+			return fmt.Errorf("manager: %w", err)
+		}
+	}
+
 	r := report{
-		nsNote: nsNote, fairness: fairness, trace: trace, opts: o,
+		nsNote: nsNote, fairness: fairness, trace: trace, opts: o, manager: mgr,
 		load:     [2]string{loadBefore, loadAverage()},
 		versions: map[string]string{"cmrun": version(cmrun), "runc": version(runc), "crun": version(crun)},
 		samples:  samples, throughput: append(sequential, parallel...),

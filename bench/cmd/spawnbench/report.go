@@ -24,6 +24,7 @@ type report struct {
 	load       [2]string // load averages before and after
 	samples    []bench.Sample
 	throughput []bench.Throughput
+	manager    *managerResult // nil without --manager
 }
 
 // write prints the summary to stdout and saves it, the raw numbers and
@@ -99,6 +100,12 @@ func (r report) summary(w *bytes.Buffer, sums []bench.Summary) {
 		"part of why the baseline tops out where it does.\n")
 
 	fmt.Fprintf(w, "\n## Where cmrun's time goes: `cmrun run --trace`\n\n```\n%s```\n", r.trace)
+	if r.manager != nil {
+		var m strings.Builder
+		r.manager.summary(&m)
+		fmt.Fprintf(w, "\n%s", m.String())
+	}
+
 	fmt.Fprintf(w, "\nFiles: latency.svg (CDF plot), latency.csv (every run), throughput.csv, summary.md (this text).\n")
 }
 
@@ -131,4 +138,24 @@ func kernel() string {
 		return "unknown"
 	}
 	return unix.ByteSliceToString(u.Release[:])
+}
+
+// managerOnly runs only the manager benchmark (spawnbench --spawn=false)
+// and writes its section to manager.md, leaving the spawn report alone.
+func managerOnly(o options, work, bundle, loadBefore string) error {
+	progress(fmt.Sprintf("manager: %d round trips, then %d containers with 1 and %d clients", o.managerRuns, o.managerContainers, o.parallel))
+	m, err := managerBench(o, work, bundle)
+	if err != nil {
+		return fmt.Errorf("manager: %w", err)
+	}
+	var w strings.Builder
+	fmt.Fprintf(&w, "# Manager benchmark\n\n%s, Linux %s, %d CPUs, load average %s before and %s after.\n\n",
+		time.Now().Format("2006-01-02 15:04"), kernel(), runtime.NumCPU(), loadBefore, loadAverage())
+	m.summary(&w)
+	os.Stdout.WriteString(w.String())
+	path := filepath.Join(o.out, "manager.md")
+	if err := os.WriteFile(path, []byte(w.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
