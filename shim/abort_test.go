@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/shim"
+
+	"cm/tests/fixture"
 )
 
 // TestAbort: the manager answers 404 and nothing of the container may
@@ -40,13 +42,13 @@ func TestAbort(t *testing.T) {
 				if tc.start {
 					p.start(t)
 					e.manager.waitReport(shim.StateRunning)
-					require.Eventually(t, func() bool { return len(processesInCgroup(p.id)) >= 2 },
+					require.Eventually(t, func() bool { return len(fixture.ProcessesInCgroup(p.id)) >= 2 },
 						waitLong, tick, "the container's two processes do not run")
 				}
 				e.manager.setUnknown(true)
 			}
-			require.Eventually(t, func() bool { return p.exited() && len(processesInCgroup(p.id)) == 0 },
-				waitLong, tick, "after the 404: shim exited=%v, processes left %v", p.exited(), processesInCgroup(p.id))
+			require.Eventually(t, func() bool { return p.exited() && len(fixture.ProcessesInCgroup(p.id)) == 0 },
+				waitLong, tick, "after the 404: shim exited=%v, processes left %v", p.exited(), fixture.ProcessesInCgroup(p.id))
 			_, err := os.Stat(p.stateDir)
 			require.True(t, os.IsNotExist(err), "state dir left behind")
 			_, err = os.Stat(filepath.Join(e.rtRoot, p.id))

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/shim"
+
+	"cm/tests/fixture"
 )
 
 // TestControl: the manager's requests on the control socket.
@@ -60,7 +62,7 @@ func TestControl(t *testing.T) {
 			require.NoError(t, tc.act(ctx, p.control))
 			dead := e.manager.waitReport(shim.StateDead)
 			require.Equal(t, tc.want, dead.ExitStatus)
-			require.Eventually(t, func() bool { return len(processesInCgroup(p.id)) == 0 }, waitLong, tick)
+			require.Eventually(t, func() bool { return len(fixture.ProcessesInCgroup(p.id)) == 0 }, waitLong, tick)
 
 			st, err := p.control.State(ctx)
 			require.NoError(t, err)
@@ -84,5 +86,5 @@ func TestControlBadRequests(t *testing.T) {
 	}
 	// A forced delete of a container that never ran removes it all.
 	require.NoError(t, p.control.Delete(t.Context(), true))
-	require.Eventually(t, func() bool { return p.exited() && len(processesInCgroup(p.id)) == 0 }, waitLong, tick)
+	require.Eventually(t, func() bool { return p.exited() && len(fixture.ProcessesInCgroup(p.id)) == 0 }, waitLong, tick)
 }

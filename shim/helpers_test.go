@@ -20,6 +20,8 @@ import (
 	_ "cm/nsexec" // BenchmarkCreateStart creates containers in this test binary
 	"cm/runtime"
 	"cm/shim"
+
+	"cm/tests/fixture"
 )
 
 // Set by TestMain.
@@ -58,39 +60,13 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		rootfsProto = filepath.Join(tmp, "rootfs")
-		if err := makeRootfs(rootfsProto); err != nil {
+		if err := fixture.BusyboxRootfs(rootfsProto); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return m.Run()
 	}()
 	os.Exit(code)
-}
-
-// makeRootfs builds a static busybox root filesystem like tests/mkbundle.sh.
-func makeRootfs(dir string) error {
-	busybox, err := exec.LookPath("busybox")
-	if err != nil {
-		return fmt.Errorf("busybox-static is not installed (make deps-test installs it): %w", err)
-	}
-	for _, d := range []string{"bin", "etc", "tmp", "proc", "sys", "dev"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	if out, err := exec.Command("cp", busybox, filepath.Join(dir, "bin/busybox")).CombinedOutput(); err != nil {
-		return fmt.Errorf("copy busybox: %v: %s", err, out)
-	}
-	list, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		return fmt.Errorf("busybox --list: %w", err)
-	}
-	for _, applet := range strings.Fields(string(list)) {
-		if applet != "busybox" {
-			os.Symlink("busybox", filepath.Join(dir, "bin", applet))
-		}
-	}
-	return os.Symlink("bin", filepath.Join(dir, "sbin"))
 }
 
 var idCounter atomic.Int64
@@ -193,32 +169,6 @@ func (p *shimProc) start(t *testing.T) int {
 	return pid
 }
 
-// processesInCgroup lists host pids whose cgroup path names id. Zombies
-// do not count: they have left the cgroup and only wait to be reaped.
-func processesInCgroup(id string) []string {
-	var pids []string
-	files, _ := filepath.Glob("/proc/[0-9]*/cgroup")
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil || !strings.Contains(string(data), "/"+id+"\n") {
-			continue
-		}
-		status, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "status"))
-		if !strings.Contains(string(status), "State:\tZ") {
-			pids = append(pids, filepath.Base(filepath.Dir(f)))
-		}
-	}
-	return pids
-}
-
 // noPidNS takes the PID namespace away: the init's death then does not
 // take the container's other processes along; only killing the cgroup does.
-func noPidNS(s *specs.Spec) {
-	var ns []specs.LinuxNamespace
-	for _, n := range s.Linux.Namespaces {
-		if n.Type != specs.PIDNamespace {
-			ns = append(ns, n)
-		}
-	}
-	s.Linux.Namespaces = ns
-}
+func noPidNS(s *specs.Spec) { fixture.WithoutNamespace(s, specs.PIDNamespace) }

@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/tests/fixture"
 )
 
 // stats is the part of "cmrun events --stats" the tests read.
@@ -191,10 +193,10 @@ func TestKillAll(t *testing.T) {
 	}, "sh", "-c", "sleep 300 & sleep 300 & echo started; wait")
 	id, out := e.detached(bundle)
 	require.Eventually(t, func() bool { b, _ := os.ReadFile(out); return strings.Contains(string(b), "started") }, waitLong, tick)
-	require.Len(t, processesInCgroup(id), 3)
+	require.Len(t, fixture.ProcessesInCgroup(id), 3)
 	r := e.cmrun("kill", "--all", id, "KILL")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Empty(t, processesInCgroup(id))
+	require.Empty(t, fixture.ProcessesInCgroup(id))
 	require.Eventually(t, func() bool { return e.state(id).Status == specs.StateStopped }, waitLong, tick)
 	require.Equal(t, 0, e.cmrun("delete", id).code)
 	e.requireNoLeftovers(id, bundle)

@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/tests/fixture"
 )
 
 // TestExec runs processes inside a running container: they share its
@@ -49,7 +51,7 @@ func TestExec(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	pid, err := os.ReadFile(pidFile)
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{itoa(initPid), string(pid)}, processesInCgroup(id))
+	require.ElementsMatch(t, []string{itoa(initPid), string(pid)}, fixture.ProcessesInCgroup(id))
 
 	// --process takes a whole OCI process object.
 	proc := specs.Process{Args: []string{"sh", "-c", "echo from-process-file $X"}, Env: []string{"X=1"}, Cwd: "/"}

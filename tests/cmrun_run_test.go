@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/tests/fixture"
 )
 
 // TestRunInside runs one container per case and checks what the program
@@ -175,15 +177,7 @@ func TestJoinMountNamespace(t *testing.T) {
 // delete takes those mounts away, also after a create that failed midway.
 func TestNoMountNamespace(t *testing.T) {
 	e := newEnv(t)
-	noMountNS := func(s *specs.Spec) {
-		kept := s.Linux.Namespaces[:0]
-		for _, ns := range s.Linux.Namespaces {
-			if ns.Type != specs.MountNamespace {
-				kept = append(kept, ns)
-			}
-		}
-		s.Linux.Namespaces = kept
-	}
+	noMountNS := func(s *specs.Spec) { fixture.WithoutNamespace(s, specs.MountNamespace) }
 	bundle := e.bundle(noMountNS, "sh", "-c", "ls /bin/busybox; touch /x 2>&1; grep -c ' /dev/pts ' /proc/self/mountinfo")
 	id := e.newID()
 	r := e.cmrunIn(bundle, nil, "run", id)
@@ -224,7 +218,7 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "cmrun\x00init\x00", string(cmdline))
 	// Already in its cgroup, before any of the user's program runs.
-	require.Equal(t, []string{itoa(st.Pid)}, processesInCgroup(id))
+	require.Equal(t, []string{itoa(st.Pid)}, fixture.ProcessesInCgroup(id))
 
 	list := e.cmrun("list", "--format", "json")
 	require.Equal(t, 0, list.code, list.stderr)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/runtime"
+	"cm/tests/fixture"
 )
 
 // Set by TestMain.
@@ -44,51 +45,13 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		rootfsProto = filepath.Join(tmp, "rootfs")
-		if err := makeRootfs(rootfsProto); err != nil {
+		if err := fixture.BusyboxRootfs(rootfsProto); err != nil {
 			fmt.Fprintln(os.Stderr, "tests:", err)
 			return 1
 		}
 		return m.Run()
 	}()
 	os.Exit(code)
-}
-
-// makeRootfs builds a static busybox root filesystem like tests/mkbundle.sh does.
-func makeRootfs(dir string) error {
-	busybox, err := exec.LookPath("busybox")
-	if err != nil {
-		return fmt.Errorf("busybox-static is not installed (make deps-test installs it): %w", err)
-	}
-	for _, d := range []string{"bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	os.Chmod(filepath.Join(dir, "tmp"), 0o1777)
-	if out, err := exec.Command("cp", busybox, filepath.Join(dir, "bin/busybox")).CombinedOutput(); err != nil {
-		return fmt.Errorf("copy busybox: %v: %s", err, out)
-	}
-	list, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		return fmt.Errorf("busybox --list: %w", err)
-	}
-	for _, applet := range strings.Fields(string(list)) {
-		if applet != "busybox" {
-			os.Symlink("busybox", filepath.Join(dir, "bin", applet))
-		}
-	}
-	os.Symlink("../bin", filepath.Join(dir, "usr/bin"))
-	os.Symlink("bin", filepath.Join(dir, "sbin"))
-	files := map[string]string{
-		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-		"etc/group":  "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 var idCounter atomic.Int64
@@ -241,26 +204,7 @@ func (e *env) requireNoLeftovers(id, bundle string) {
 	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/" + id)
 	more, _ := filepath.Glob("/sys/fs/cgroup/" + id)
 	require.Empty(e.t, append(cgroups, more...), "cgroup left behind")
-	require.Empty(e.t, processesInCgroup(id), "process left behind")
-}
-
-// processesInCgroup lists host pids whose cgroup path names id. Zombies
-// do not count: they have left the cgroup and wait for a parent (often
-// the host's init) to reap them.
-func processesInCgroup(id string) []string {
-	var pids []string
-	files, _ := filepath.Glob("/proc/[0-9]*/cgroup")
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil || !strings.Contains(string(data), "/"+id+"\n") {
-			continue
-		}
-		status, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "status"))
-		if !strings.Contains(string(status), "State:\tZ") {
-			pids = append(pids, filepath.Base(filepath.Dir(f)))
-		}
-	}
-	return pids
+	require.Empty(e.t, fixture.ProcessesInCgroup(id), "process left behind")
 }
 
 // Polling bounds for require.Eventually: generous, since CI machines are slow.

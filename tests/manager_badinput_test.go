@@ -12,6 +12,8 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/runtime"
+
+	"cm/tests/fixture"
 )
 
 // TestManagerBadInput drives the real daemon with cmctl and wrong
@@ -87,7 +89,7 @@ func TestManagerBadInput(t *testing.T) {
 		running := m.run("sleep", "1000")
 		requireOneLineError(t, m.cmctl("rm", running.ID),
 			"cmctl: cannot rm container "+running.ID+": it is RUNNING (rm needs DEAD or LOST)")
-		require.True(t, alive(running.Pid), "a refused rm kills nothing")
+		require.True(t, fixture.Alive(running.Pid), "a refused rm kills nothing")
 		for _, id := range []string{ct.ID, running.ID} {
 			require.Equal(t, id, m.cmctlOK("rm", "--force", id))
 			m.requireContainerGone(id)

@@ -10,6 +10,8 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+
+	"cm/tests/fixture"
 )
 
 // acked collects what the daemon acknowledged before it was killed.
@@ -132,7 +134,7 @@ func TestManagerCrash(t *testing.T) {
 		got := m.waitConfirmed(ct.ID)
 		require.Equal(t, manager.Running, got.State, "container %s", ct.ID)
 		require.Equal(t, ct.ShimPid, got.ShimPid, "the same shim re-registered")
-		require.True(t, alive(got.ShimPid) && alive(got.Pid))
+		require.True(t, fixture.Alive(got.ShimPid) && fixture.Alive(got.Pid))
 	}
 	// A create acknowledged during the burst is there too, and its shim
 	// registers: it was launched before the crash, or by the restarted
@@ -145,7 +147,7 @@ func TestManagerCrash(t *testing.T) {
 		got := m.waitConfirmed(id)
 		switch got.State {
 		case manager.Ready, manager.Running:
-			require.True(t, alive(got.ShimPid), "shim of %s", id)
+			require.True(t, fixture.Alive(got.ShimPid), "shim of %s", id)
 		case manager.Lost:
 			lost++
 		default:

@@ -18,6 +18,8 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/runtime"
+
+	"cm/tests/fixture"
 )
 
 // The helpers in this file run the real cmanagerd, which launches the real
@@ -284,25 +286,11 @@ func livePids() []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(filepath.Base(d))
-		if err == nil && alive(pid) {
+		if err == nil && fixture.Alive(pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
-}
-
-// alive reports whether pid runs: it exists and is not a zombie (the
-// host's init never reaps the shims it inherits).
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	return i > 0 && len(stat) > i+2 && stat[i+2] != 'Z' && stat[i+2] != 'X'
 }
 
 // cgroupDirs lists the v1 cgroup directories of a container the daemon
@@ -338,8 +326,8 @@ func removeCgroup(id string) {
 // directory in the daemon's state.
 func (m *managerProc) requireContainerGone(id string) {
 	m.t.Helper()
-	require.Eventually(m.t, func() bool { return len(processesInCgroup(id)) == 0 }, waitLong, tick,
-		"processes of %s left: %v", id, processesInCgroup(id))
+	require.Eventually(m.t, func() bool { return len(fixture.ProcessesInCgroup(id)) == 0 }, waitLong, tick,
+		"processes of %s left: %v", id, fixture.ProcessesInCgroup(id))
 	require.Eventually(m.t, func() bool { return len(cgroupDirs(id)) == 0 }, waitLong, tick,
 		"cgroup of %s left: %v", id, cgroupDirs(id))
 	// A shim that was still starting when rm came removes its container

@@ -14,6 +14,8 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+
+	"cm/tests/fixture"
 )
 
 // memKB reads one "Name:   N kB" field of a /proc file; 0 if it is missing.
@@ -82,9 +84,9 @@ func TestManagerHundredContainers(t *testing.T) {
 	shims := map[int]bool{}
 	var rss, pss, anon []int
 	for _, ct := range running {
-		require.True(t, alive(ct.Pid), "container %s", ct.Name)
-		require.True(t, alive(ct.ShimPid), "shim of %s", ct.Name)
-		require.NotEmpty(t, processesInCgroup(ct.ID), "cgroup of %s", ct.Name)
+		require.True(t, fixture.Alive(ct.Pid), "container %s", ct.Name)
+		require.True(t, fixture.Alive(ct.ShimPid), "shim of %s", ct.Name)
+		require.NotEmpty(t, fixture.ProcessesInCgroup(ct.ID), "cgroup of %s", ct.Name)
 		shims[ct.ShimPid] = true
 		status := fmt.Sprintf("/proc/%d/status", ct.ShimPid)
 		rss = append(rss, memKB(status, "VmRSS"))
@@ -128,7 +130,7 @@ func TestManagerHundredContainers(t *testing.T) {
 	require.Empty(t, list)
 	for _, ct := range running {
 		m.requireContainerGone(ct.ID)
-		require.False(t, alive(ct.Pid))
+		require.False(t, fixture.Alive(ct.Pid))
 	}
 	m.requireNoShims()
 }

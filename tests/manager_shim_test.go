@@ -14,6 +14,8 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+
+	"cm/tests/fixture"
 )
 
 // The tests in this file are issue 6: what happens to real shims and
@@ -27,19 +29,19 @@ func TestManagerAbortUnknownContainer(t *testing.T) {
 	dir := t.TempDir()
 	m := startManager(t, dir, "--heartbeat", "200ms")
 	ct := m.run("sleep", "1000")
-	require.True(t, alive(ct.ShimPid), "shim pid %d", ct.ShimPid)
-	require.True(t, alive(ct.Pid), "container pid %d", ct.Pid)
-	require.NotEmpty(t, processesInCgroup(ct.ID))
+	require.True(t, fixture.Alive(ct.ShimPid), "shim pid %d", ct.ShimPid)
+	require.True(t, fixture.Alive(ct.Pid), "container pid %d", ct.Pid)
+	require.NotEmpty(t, fixture.ProcessesInCgroup(ct.ID))
 
 	m.kill9()
-	require.True(t, alive(ct.Pid), "the container outlives the manager")
+	require.True(t, fixture.Alive(ct.Pid), "the container outlives the manager")
 	began := time.Now()
 	m.restart(filepath.Join(dir, "empty-state"))
 
-	require.Eventually(t, func() bool { return !alive(ct.ShimPid) }, waitLong, tick, "the shim did not exit")
+	require.Eventually(t, func() bool { return !fixture.Alive(ct.ShimPid) }, waitLong, tick, "the shim did not exit")
 	t.Logf("shim exited %v after the manager came back empty (heartbeat 200ms)", time.Since(began).Round(time.Millisecond))
-	require.False(t, alive(ct.Pid), "container process %d still runs", ct.Pid)
-	require.Empty(t, processesInCgroup(ct.ID), "processes left in the container's cgroup")
+	require.False(t, fixture.Alive(ct.Pid), "container process %d still runs", ct.Pid)
+	require.Empty(t, fixture.ProcessesInCgroup(ct.ID), "processes left in the container's cgroup")
 	require.Empty(t, cgroupDirs(ct.ID), "cgroup left behind")
 	_, err := os.Stat(filepath.Join(m.RuntimeRoot, ct.ID))
 	require.True(t, os.IsNotExist(err), "runtime state left behind")
@@ -72,10 +74,10 @@ func TestManagerRestartAdopts(t *testing.T) {
 				m.kill9()
 			}
 			require.NoError(t, syscall.Kill(dies.Pid, syscall.SIGUSR1))
-			require.Eventually(t, func() bool { return !alive(dies.Pid) }, waitLong, tick, "the container did not exit on USR1")
+			require.Eventually(t, func() bool { return !fixture.Alive(dies.Pid) }, waitLong, tick, "the container did not exit on USR1")
 			for _, ct := range running {
-				require.True(t, alive(ct.Pid), "container %s stopped with the manager", ct.ID)
-				require.True(t, alive(ct.ShimPid), "shim of %s stopped with the manager", ct.ID)
+				require.True(t, fixture.Alive(ct.Pid), "container %s stopped with the manager", ct.ID)
+				require.True(t, fixture.Alive(ct.ShimPid), "shim of %s stopped with the manager", ct.ID)
 			}
 
 			m.restart(m.StateDir)
@@ -89,7 +91,7 @@ func TestManagerRestartAdopts(t *testing.T) {
 				require.Equal(t, manager.Running, got.State)
 				require.Equal(t, ct.ShimPid, got.ShimPid, "the same shim")
 				require.Equal(t, ct.Pid, got.Pid)
-				require.True(t, alive(got.Pid))
+				require.True(t, fixture.Alive(got.Pid))
 			}
 			got := m.waitState(dies.ID, manager.Dead)
 			require.Equal(t, 7, got.ExitCode, "the exit code of the container that died while the manager was down")
@@ -123,11 +125,11 @@ func TestManagerLostShim(t *testing.T) {
 	require.NoError(t, syscall.Kill(ct.ShimPid, syscall.SIGKILL))
 	lost := m.waitState(ct.ID, manager.Lost)
 	require.Equal(t, ct.Pid, lost.Pid)
-	require.True(t, alive(ct.Pid), "the container outlives its shim")
-	require.NotEmpty(t, processesInCgroup(ct.ID))
+	require.True(t, fixture.Alive(ct.Pid), "the container outlives its shim")
+	require.NotEmpty(t, fixture.ProcessesInCgroup(ct.ID))
 
 	require.Equal(t, ct.ID, m.cmctlOK("rm", ct.ID))
-	require.False(t, alive(ct.Pid), "rm of a LOST container must kill it")
+	require.False(t, fixture.Alive(ct.Pid), "rm of a LOST container must kill it")
 	m.requireContainerGone(ct.ID)
 	r := m.cmctl("inspect", ct.ID)
 	requireOneLineError(t, r, "no such container")
