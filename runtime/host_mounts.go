@@ -1,13 +1,9 @@
 package runtime
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -41,49 +37,17 @@ func unmountUnder(dir string) error {
 	return nil
 }
 
-// mountPointsUnder lists the mount points at or below dir, from
-// mountinfo (the fifth field, with spaces and the like octal-escaped).
-// The calling thread's: /proc/self follows the main thread, which may be
-// the one readonlyExe left in a private mount namespace.
+// mountPointsUnder lists the mount points at or below dir.
 func mountPointsUnder(dir string) ([]string, error) {
-	f, err := os.Open("/proc/thread-self/mountinfo")
+	mounts, err := readMountinfo()
 	if err != nil {
-		return nil, fmt.Errorf("list mounts: %w", err)
+		return nil, err
 	}
-	defer f.Close()
 	var points []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
+	for _, m := range mounts {
+		if isUnder(m.point, dir) {
+			points = append(points, m.point)
 		}
-		p := unescapeMountPath(fields[4])
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			points = append(points, p)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("list mounts: %w", err)
 	}
 	return points, nil
-}
-
-// unescapeMountPath undoes the kernel's \ooo escapes of mountinfo.
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -9,18 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestUnescapeMountPath(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/plain/path", "/plain/path"},
-		{`/with\040space`, "/with space"},
-		{`/tab\011and\134backslash`, "/tab\tand\\backslash"},
-		{`/short\04`, `/short\04`},
-	}
-	for _, tt := range tests {
-		require.Equal(t, tt.want, unescapeMountPath(tt.in), tt.in)
-	}
-}
-
 // TestUnmountUnder mounts a small tree below a directory with a space in
 // its name and checks every mount goes, and nothing beside it.
 func TestUnmountUnder(t *testing.T) {

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,38 +19,26 @@ type cgroupMount struct {
 	data   string // e.g. "memory" or "name=systemd": how to mount it again
 }
 
-// hostCgroupMounts lists the cgroup hierarchies under /sys/fs/cgroup from
-// /proc/self/mountinfo (proc(5) documents the format).
+// hostCgroupMounts lists the cgroup hierarchies under /sys/fs/cgroup.
 func hostCgroupMounts() ([]cgroupMount, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := readMountinfo()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []cgroupMount
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
-		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 || (qf[0] != "cgroup" && qf[0] != "cgroup2") {
-			continue
-		}
-		point := pf[4]
-		if point != hostCgroupRoot && !strings.HasPrefix(point, hostCgroupRoot+"/") {
+	for _, m := range mounts {
+		if (m.fstype != "cgroup" && m.fstype != "cgroup2") || !isUnder(m.point, hostCgroupRoot) {
 			continue
 		}
 		var data []string
-		for _, o := range strings.Split(qf[2], ",") {
+		for _, o := range strings.Split(m.options, ",") {
 			if o != "rw" && o != "ro" {
 				data = append(data, o)
 			}
 		}
-		out = append(out, cgroupMount{point: point, fstype: qf[0], data: strings.Join(data, ",")})
+		out = append(out, cgroupMount{point: m.point, fstype: m.fstype, data: strings.Join(data, ",")})
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // mountCgroup gives the container a view of its cgroups at dest. With a
