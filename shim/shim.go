@@ -61,12 +61,11 @@ func Run(o Options, ready func(error)) error {
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, unix.SIGCHLD)
 
-	ln, logDone, err := s.setUp()
+	ln, err := s.setUp()
 	ready(err)
 	if err != nil {
 		return err
 	}
-	s.logDone = logDone
 	go s.reapLoop(sigchld)
 	ctx, cancel := context.WithCancel(context.Background())
 	linkDone := make(chan struct{})
@@ -92,7 +91,7 @@ func Run(o Options, ready func(error)) error {
 	cancel()
 	<-linkDone
 	select {
-	case <-logDone: // every writer of the log pipe is gone
+	case <-s.logDone: // every writer of the log pipe is gone
 	case <-time.After(5 * time.Second):
 		log.Printf("container output still open after delete; log may be cut short")
 	}
@@ -106,14 +105,14 @@ func Run(o Options, ready func(error)) error {
 
 // setUp prepares everything before ready: state directory, control
 // socket and the created container. On error it undoes its work.
-func (s *Shim) setUp() (_ net.Listener, logDone chan struct{}, err error) {
+func (s *Shim) setUp() (_ net.Listener, err error) {
 	o := s.opts
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create state directory: %w", err)
+		return nil, fmt.Errorf("create state directory: %w", err)
 	}
 	ln, err := listenControl(o.path(ControlSocket))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -122,25 +121,25 @@ func (s *Shim) setUp() (_ net.Listener, logDone chan struct{}, err error) {
 	}()
 	if o.Init {
 		if err := addInit(o.Bundle); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	logs, err := openLogFile(o.path(LogFile), o.LogMax)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// One pipe for stdout and stderr keeps their lines in order in the log.
 	r, w, err := os.Pipe()
 	if err != nil {
 		logs.Close()
-		return nil, nil, fmt.Errorf("create output pipe: %w", err)
+		return nil, fmt.Errorf("create output pipe: %w", err)
 	}
-	logDone = make(chan struct{})
-	go copyLog(logs, r, logDone)
+	s.logDone = make(chan struct{})
+	go copyLog(logs, r, s.logDone)
 	defer w.Close() // the container holds its own copies
 	null, err := os.Open(os.DevNull)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer null.Close()
 
@@ -154,14 +153,14 @@ func (s *Shim) setUp() (_ net.Listener, logDone chan struct{}, err error) {
 		Warn:  func(msg string) { log.Printf("warning: %s", msg) },
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("create container %s: %w", o.ID, err)
+		return nil, fmt.Errorf("create container %s: %w", o.ID, err)
 	}
 	s.initPid = c.Pid
 	s.status.Pid = c.Pid // no lock needed yet: nothing else runs before ready
 	s.setState(StateReady, ExitStatus{})
 	log.Printf("container created in %v (init pid %d); VmRSS %d kB before create, %d kB after",
 		time.Since(began).Round(time.Millisecond), c.Pid, rssBefore, vmRSS())
-	return ln, logDone, nil
+	return ln, nil
 }
 
 // setState records a state change on disk and queues its report.
