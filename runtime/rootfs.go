@@ -14,18 +14,18 @@ import (
 // the host is still visible: the spec's createRuntime and createContainer
 // hooks belong there.
 //
-// ownMountNS is false for a config without a mount namespace: then the
+// mountNS is false for a config without any mount namespace: then the
 // mounts land in the host's namespace (as under runc; delete removes
 // them, see host_mounts.go), the host's propagation is left alone, and a
 // chroot, not pivot_root, changes the root.
-func setupRootfs(cfg *initConfig, t *Trace, ownMountNS bool, beforePivot func() error) error {
+func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() error) error {
 	s := cfg.Bundle.Spec
 	rootfs := cfg.Bundle.Rootfs
 
 	// Our mount namespace starts as a copy of the host's, still joined to
 	// its peers: make it a one-way street (slave) or a dead end (private)
 	// before mounting anything, so nothing we do leaks to the host.
-	if ownMountNS {
+	if mountNS {
 		done := t.Step("init", "make / %s", firstPropagation(s.Linux.RootfsPropagation))
 		err := unix.Mount("", "/", "", firstPropagationFlags(s.Linux.RootfsPropagation), "")
 		done()
@@ -59,7 +59,7 @@ func setupRootfs(cfg *initConfig, t *Trace, ownMountNS bool, beforePivot func() 
 		return err
 	}
 	switch {
-	case !ownMountNS:
+	case !mountNS:
 		done = t.Step("init", "chroot %s (no mount namespace)", rootfs)
 		err = chroot(rootfs)
 	case cfg.NoPivot:
@@ -82,7 +82,7 @@ func setupRootfs(cfg *initConfig, t *Trace, ownMountNS bool, beforePivot func() 
 		}
 	}
 	// Now that the host is out of sight, give "/" the propagation asked for.
-	if p := s.Linux.RootfsPropagation; p != "" && ownMountNS {
+	if p := s.Linux.RootfsPropagation; p != "" && mountNS {
 		if err := unix.Mount("", "/", "", propagationFlags[p], ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %s: %w", p, err)
 		}
