@@ -7,8 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
+
+	"cm/runtime/mountinfo"
 )
 
 // Layout names how the host mounts its cgroups.
@@ -77,8 +78,8 @@ func Detect() (*Host, error) {
 // /proc/PID/cgroup file. Tests use it with mount points inside a temporary
 // directory; the cgroup2 root's cgroup.controllers file is read from the
 // mount point it names.
-func DetectFrom(mountinfo io.Reader, selfCgroup io.Reader) (*Host, error) {
-	mounts, err := parseMountinfo(mountinfo)
+func DetectFrom(mountinfoFile io.Reader, selfCgroup io.Reader) (*Host, error) {
+	mounts, err := cgroupMounts(mountinfoFile)
 	if err != nil {
 		return nil, err
 	}
@@ -91,28 +92,28 @@ func DetectFrom(mountinfo io.Reader, selfCgroup io.Reader) (*Host, error) {
 	hasV1Controller := false
 	for _, m := range memberships {
 		if m.v2 {
-			mnt := findMount(mounts, func(m mount) bool { return m.fstype == "cgroup2" })
+			mnt := findMount(mounts, func(m mountinfo.Mount) bool { return m.FSType == "cgroup2" })
 			if mnt == nil {
 				continue
 			}
-			ctrls, err := readControllers(mnt.point)
+			ctrls, err := readControllers(mnt.Point)
 			if err != nil {
 				return nil, err
 			}
-			h.unified = &hierarchy{mountpoint: mnt.point, controllers: ctrls, self: relativeToRoot(m.path, mnt.root), v2: true}
+			h.unified = &hierarchy{mountpoint: mnt.Point, controllers: ctrls, self: relativeToRoot(m.path, mnt.Root), v2: true}
 			continue
 		}
 		// A v1 hierarchy's mount lists its controllers among the super
 		// options ("rw,cpu,cpuacct" or "rw,name=systemd"); /proc/self/cgroup
 		// names the same controllers, which ties the two files together
 		// without a list of known option names.
-		mnt := findMount(mounts, func(mt mount) bool {
-			return mt.fstype == "cgroup" && containsAll(mt.options, m.controllers)
+		mnt := findMount(mounts, func(mt mountinfo.Mount) bool {
+			return mt.FSType == "cgroup" && containsAll(mt.Options, m.controllers)
 		})
 		if mnt == nil {
 			continue // the hierarchy exists but is not mounted: unusable
 		}
-		h.v1 = append(h.v1, &hierarchy{mountpoint: mnt.point, controllers: m.controllers, self: relativeToRoot(m.path, mnt.root)})
+		h.v1 = append(h.v1, &hierarchy{mountpoint: mnt.Point, controllers: m.controllers, self: relativeToRoot(m.path, mnt.Root)})
 		for _, c := range m.controllers {
 			if !strings.HasPrefix(c, "name=") {
 				hasV1Controller = true
@@ -156,65 +157,19 @@ func (h *Host) hierarchies() []*hierarchy {
 	return all
 }
 
-// mount is one line of mountinfo, reduced to what detection needs.
-type mount struct {
-	root    string   // the directory of the filesystem shown at point
-	point   string   // the mount point
-	fstype  string   // cgroup or cgroup2 (others are skipped)
-	options []string // the super (per-filesystem) options
-}
-
-// parseMountinfo keeps the cgroup and cgroup2 lines of a mountinfo file.
-// The format is in proc(5): "ID PARENT MAJ:MIN ROOT POINT OPTS [TAGS...] -
-// FSTYPE SOURCE SUPEROPTS".
-func parseMountinfo(r io.Reader) ([]mount, error) {
-	var out []mount
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			return nil, fmt.Errorf("parse mountinfo line %q: no \" - \" separator", line)
-		}
-		pf := strings.Fields(pre)
-		qf := strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
-			return nil, fmt.Errorf("parse mountinfo line %q: too few fields", line)
-		}
-		if qf[0] != "cgroup" && qf[0] != "cgroup2" {
-			continue
-		}
-		out = append(out, mount{
-			root:    unescapeOctal(pf[3]),
-			point:   unescapeOctal(pf[4]),
-			fstype:  qf[0],
-			options: strings.Split(qf[2], ","),
-		})
+// cgroupMounts keeps the cgroup and cgroup2 lines of a mountinfo file.
+func cgroupMounts(r io.Reader) ([]mountinfo.Mount, error) {
+	all, err := mountinfo.Parse(r)
+	if err != nil {
+		return nil, err
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
+	var out []mountinfo.Mount
+	for _, m := range all {
+		if m.FSType == "cgroup" || m.FSType == "cgroup2" {
+			out = append(out, m)
+		}
 	}
 	return out, nil
-}
-
-// unescapeOctal undoes mountinfo's \NNN escapes (a space is "\040").
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // membership is one line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH", with
@@ -252,7 +207,7 @@ func parseProcCgroup(r io.Reader) ([]membership, error) {
 	return out, nil
 }
 
-func findMount(mounts []mount, match func(mount) bool) *mount {
+func findMount(mounts []mountinfo.Mount, match func(mountinfo.Mount) bool) *mountinfo.Mount {
 	for i := range mounts {
 		if match(mounts[i]) {
 			return &mounts[i]

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/mountinfo"
 )
 
 // A container without a mount namespace of its own builds its root
@@ -39,14 +41,14 @@ func unmountUnder(dir string) error {
 
 // mountPointsUnder lists the mount points at or below dir.
 func mountPointsUnder(dir string) ([]string, error) {
-	mounts, err := readMountinfo()
+	mounts, err := mountinfo.Thread()
 	if err != nil {
 		return nil, err
 	}
 	var points []string
 	for _, m := range mounts {
-		if isUnder(m.point, dir) {
-			points = append(points, m.point)
+		if mountinfo.Under(m.Point, dir) {
+			points = append(points, m.Point)
 		}
 	}
 	return points, nil

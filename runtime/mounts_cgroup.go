@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/mountinfo"
 )
 
 // hostCgroupRoot is where hosts mount their cgroup hierarchies.
@@ -21,22 +23,22 @@ type cgroupMount struct {
 
 // hostCgroupMounts lists the cgroup hierarchies under /sys/fs/cgroup.
 func hostCgroupMounts() ([]cgroupMount, error) {
-	mounts, err := readMountinfo()
+	mounts, err := mountinfo.Thread()
 	if err != nil {
 		return nil, err
 	}
 	var out []cgroupMount
 	for _, m := range mounts {
-		if (m.fstype != "cgroup" && m.fstype != "cgroup2") || !isUnder(m.point, hostCgroupRoot) {
+		if (m.FSType != "cgroup" && m.FSType != "cgroup2") || !mountinfo.Under(m.Point, hostCgroupRoot) {
 			continue
 		}
 		var data []string
-		for _, o := range strings.Split(m.options, ",") {
+		for _, o := range m.Options {
 			if o != "rw" && o != "ro" {
 				data = append(data, o)
 			}
 		}
-		out = append(out, cgroupMount{point: m.point, fstype: m.fstype, data: strings.Join(data, ",")})
+		out = append(out, cgroupMount{point: m.Point, fstype: m.FSType, data: strings.Join(data, ",")})
 	}
 	return out, nil
 }
