@@ -61,9 +61,13 @@ func startInGroup(t *testing.T, g Group, script string) *proc {
 	// A file, not a pipe: background children of the script keep their
 	// copy open, and Wait would block on a pipe until they die.
 	cmd.Stdout, cmd.Stderr = out, out
-	stdin, err := cmd.StdinPipe()
+	// Our own pipe, not StdinPipe: Wait closes that one when the shell
+	// exits, and a quick script may exit before we close it ourselves.
+	stdinR, stdin, err := os.Pipe()
 	require.NoError(t, err)
+	cmd.Stdin = stdinR
 	require.NoError(t, cmd.Start())
+	stdinR.Close()
 	p := &proc{cmd: cmd, done: make(chan struct{}), output: out.Name()}
 	go func() {
 		p.err = cmd.Wait()
