@@ -28,6 +28,8 @@ type Group interface {
 	Apply(r *specs.LinuxResources) (warnings []string, err error)
 	// Add moves a process into the group in every hierarchy.
 	Add(pid int) error
+	// Entry names the cheaper way in for a process not yet running.
+	Entry() Entry
 	// Pids lists the processes in the group.
 	Pids() ([]int, error)
 	// Stats reads the usage counters.

@@ -27,6 +27,7 @@ const (
 	MsgReady          MsgType = C.MSG_READY
 	MsgHooks          MsgType = C.MSG_HOOKS
 	MsgHooksDone      MsgType = C.MSG_HOOKS_DONE
+	MsgSeccomp        MsgType = C.MSG_SECCOMP
 )
 
 // maxMessage bounds what either side accepts, so a corrupt header cannot make us allocate gigabytes.
@@ -39,7 +40,35 @@ const (
 	attrCloneFlags    = C.ATTR_CLONE_FLAGS
 	attrNsPath        = C.ATTR_NS_PATH
 	attrTimensOffsets = C.ATTR_TIMENS_OFFSETS
+	attrCgroupTasks   = C.ATTR_CGROUP_TASKS
+	attrCgroupDir     = C.ATTR_CGROUP_DIR
+	attrCgroupnsPath  = C.ATTR_CGROUPNS_PATH
 )
+
+// MaxCgroupTasks is how many cgroup v1 hierarchies the preamble can join.
+const MaxCgroupTasks = C.MAX_CGROUP_TASKS
+
+// CgroupJoin says how the init got into its cgroup v2 group.
+type CgroupJoin int32
+
+// The ways, mirrored from protocol.h.
+const (
+	JoinedV1Only     CgroupJoin = C.JOINED_V1_ONLY
+	JoinedV2ByClone3 CgroupJoin = C.JOINED_V2_BY_CLONE3
+	JoinedV2ByProcs  CgroupJoin = C.JOINED_V2_BY_PROCS
+)
+
+func (j CgroupJoin) String() string {
+	switch j {
+	case JoinedV1Only:
+		return "v1 tasks files"
+	case JoinedV2ByClone3:
+		return "v1 tasks files, cgroup v2 by clone3"
+	case JoinedV2ByProcs:
+		return "v1 tasks files, cgroup v2 by cgroup.procs (clone3 refused)"
+	}
+	return fmt.Sprintf("unknown join %d", int32(j))
+}
 
 // Bootstrap is what stage 0 needs to enter the container's namespaces.
 type Bootstrap struct {
@@ -51,6 +80,25 @@ type Bootstrap struct {
 	// TimensOffsets is written to /proc/self/timens_offsets after
 	// unshare(CLONE_NEWTIME), e.g. "monotonic 10 0\n".
 	TimensOffsets string
+	// CgroupNamespacePath is a cgroup namespace to join. The init joins
+	// it once it is inside its cgroup, after every other namespace.
+	CgroupNamespacePath string
+	// CgroupTasks are the "tasks" files of the group in each cgroup v1
+	// hierarchy; stage 0 writes "0" to each, which moves it alone.
+	CgroupTasks []string
+	// CgroupDir is the group's cgroup v2 directory, which the init is
+	// cloned into; empty on a host without cgroup v2.
+	CgroupDir string
+}
+
+// Join adds a namespace to join: a cgroup namespace has its own place,
+// the others are joined in the order given.
+func (b *Bootstrap) Join(cgroup bool, path string) {
+	if cgroup {
+		b.CgroupNamespacePath = path
+	} else {
+		b.NamespacePaths = append(b.NamespacePaths, path)
+	}
 }
 
 // Encode turns the bootstrap into the attribute list nsexec.c parses.
@@ -67,6 +115,15 @@ func (b *Bootstrap) Encode() []byte {
 	}
 	if b.TimensOffsets != "" {
 		put(attrTimensOffsets, append([]byte(b.TimensOffsets), 0))
+	}
+	for _, p := range b.CgroupTasks {
+		put(attrCgroupTasks, append([]byte(p), 0))
+	}
+	if b.CgroupDir != "" {
+		put(attrCgroupDir, append([]byte(b.CgroupDir), 0))
+	}
+	if b.CgroupNamespacePath != "" {
+		put(attrCgroupnsPath, append([]byte(b.CgroupNamespacePath), 0))
 	}
 	return out
 }
@@ -105,10 +162,12 @@ func ReadMsg(r io.Reader) (MsgType, []byte, error) {
 	return typ, payload, nil
 }
 
-// DecodePid reads the payload of a MsgPid message.
-func DecodePid(payload []byte) (int, error) {
-	if len(payload) != 4 {
-		return 0, fmt.Errorf("pid message has %d bytes, want 4", len(payload))
+// DecodePid reads the payload of a MsgPid message: the init's pid and
+// how it joined its cgroup.
+func DecodePid(payload []byte) (int, CgroupJoin, error) {
+	if len(payload) != 8 {
+		return 0, 0, fmt.Errorf("pid message has %d bytes, want 8", len(payload))
 	}
-	return int(int32(binary.NativeEndian.Uint32(payload))), nil
+	pid := int(int32(binary.NativeEndian.Uint32(payload)))
+	return pid, CgroupJoin(int32(binary.NativeEndian.Uint32(payload[4:]))), nil
 }

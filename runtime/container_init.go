@@ -6,6 +6,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"strconv"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -19,6 +20,7 @@ import (
 // the exec fifo and execs the user's program. It returns only on error,
 // after reporting it to the parent.
 func Init() {
+	entered := time.Now()
 	// Credentials, capabilities and seccomp filters are per thread in the
 	// kernel: set them and execve on one locked thread.
 	goruntime.LockOSThread()
@@ -31,12 +33,14 @@ func Init() {
 	}
 	os.Unsetenv(nsexec.InitPipeEnv)
 	sock := os.NewFile(uintptr(fd), "init-socket")
-	err = initContainer(sock)
+	err = initContainer(sock, entered)
 	nsexec.WriteMsg(sock, nsexec.MsgError, []byte(err.Error()))
 	os.Exit(1)
 }
 
-func initContainer(sock *os.File) error {
+// initContainer runs the init's steps; entered is when the Go runtime
+// handed over to Init, so the trace shows what waiting for the config took.
+func initContainer(sock *os.File, entered time.Time) error {
 	typ, payload, err := nsexec.ReadMsg(sock)
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
@@ -48,8 +52,17 @@ func initContainer(sock *os.File) error {
 	if err := json.Unmarshal(payload, &cfg); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
+	if cfg.HasSeccomp {
+		if typ, cfg.Seccomp, err = nsexec.ReadMsg(sock); err != nil {
+			return fmt.Errorf("read seccomp filter: %w", err)
+		}
+		if typ != nsexec.MsgSeccomp {
+			return fmt.Errorf("protocol error: expected the seccomp filter, got message %d", typ)
+		}
+	}
 	s := cfg.Bundle.Spec
 	t := NewTrace(cfg.Trace)
+	t.Record("init", entered, "Go runtime up: read and decode the init config")
 	if !cfg.Exec {
 		if err := buildContainer(&cfg, sock, t); err != nil {
 			return err

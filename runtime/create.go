@@ -56,7 +56,11 @@ type initConfig struct {
 	ExtraFds  int     `json:"extraFds"`  // --preserve-fds
 	UserNS    bool    `json:"userNS"`    // a new user namespace: devices are bind-mounted
 	CgroupDir string  `json:"cgroupDir"` // the container's cgroup path, for the cgroup mount
-	Seccomp   []byte  `json:"seccomp"`   // the compiled linux.seccomp filter, if any
+	// Seccomp is the compiled linux.seccomp filter, if any. It travels
+	// in a message of its own (MsgSeccomp): as JSON it would be base64
+	// text several times the size of the rest.
+	Seccomp    []byte `json:"-"`
+	HasSeccomp bool   `json:"hasSeccomp"`
 }
 
 // Fixed descriptor numbers in the init; the preserved fds come right after stdio.

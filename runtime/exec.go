@@ -181,7 +181,7 @@ func joinBootstrap(c *Container) (*nsexec.Bootstrap, error) {
 		if ours, err := os.Stat("/proc/self/ns/" + nsFiles[t]); err == nil && os.SameFile(ours, theirs) {
 			continue
 		}
-		b.NamespacePaths = append(b.NamespacePaths, path)
+		b.Join(t == specs.CgroupNamespace, path)
 	}
 	return b, nil
 }

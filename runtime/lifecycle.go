@@ -35,16 +35,24 @@ func Start(root, id string) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// start is Start on a container already loaded (or just created).
+func (c *Container) start() error {
 	l, err := c.lock()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer l.Close()
 	if st := c.Status(); st != specs.StateCreated {
-		return nil, fmt.Errorf("cannot start container %s: %w (it is %s)", id, ErrNotCreated, st)
+		return fmt.Errorf("cannot start container %s: %w (it is %s)", c.ID, ErrNotCreated, st)
 	}
 	if err := c.releaseInit(); err != nil {
-		return nil, err
+		return err
 	}
 	os.Remove(filepath.Join(c.Dir(), fifoFile))
 	if c.Config.Hooks != nil {
@@ -55,7 +63,7 @@ func Start(root, id string) (*Container, error) {
 		// The spec: a failing poststart hook is a warning, the container keeps running.
 		runHooksWarning("poststart", c.Config.Hooks.Poststart, st)
 	}
-	return c, nil
+	return nil
 }
 
 // releaseInit opens the exec fifo, reads the init's byte, and waits until
@@ -153,6 +161,11 @@ func Delete(root, id string, force bool) error {
 	if err != nil {
 		return err
 	}
+	return c.delete(force)
+}
+
+// delete is Delete on a container already loaded (or just created).
+func (c *Container) delete(force bool) error {
 	l, err := c.lock()
 	if err != nil {
 		return err
@@ -160,7 +173,7 @@ func Delete(root, id string, force bool) error {
 	defer l.Close()
 	st := c.Status()
 	if st != specs.StateStopped && !force {
-		return fmt.Errorf("cannot delete container %s that is %s: %w (use --force)", id, st, ErrNotStopped)
+		return fmt.Errorf("cannot delete container %s that is %s: %w (use --force)", c.ID, st, ErrNotStopped)
 	}
 	if err := c.destroy(); err != nil {
 		return err

@@ -47,7 +47,7 @@ func bootstrapFor(s *specs.Spec) *nsexec.Bootstrap {
 	}
 	sort.SliceStable(joins, func(i, j int) bool { return joinOrder[joins[i].Type] < joinOrder[joins[j].Type] })
 	for _, ns := range joins {
-		b.NamespacePaths = append(b.NamespacePaths, ns.Path)
+		b.Join(ns.Type == specs.CgroupNamespace, ns.Path)
 	}
 	b.TimensOffsets = timensOffsets(s.Linux.TimeOffsets)
 	return b

@@ -56,15 +56,17 @@ func Run(o RunOptions) (int, error) {
 	}
 	if tty != nil {
 		if err := tty.attach(); err != nil {
-			Delete(o.Root, c.ID, true)
+			c.delete(true)
 			return 0, err
 		}
 	}
+	// The container Create returned is what its state file says: start
+	// and delete need not read it back.
 	done := t.Step("cmrun", "start (release the init through the exec fifo)")
-	_, err = Start(o.Root, c.ID)
+	err = c.start()
 	done()
 	if err != nil {
-		Delete(o.Root, c.ID, true)
+		c.delete(true)
 		return 0, err
 	}
 	if o.Detach {
@@ -77,7 +79,7 @@ func Run(o RunOptions) (int, error) {
 		tty.drain()
 	}
 	done = t.Step("cmrun", "delete (cgroup, state)")
-	if derr := Delete(o.Root, c.ID, true); derr != nil && err == nil {
+	if derr := c.delete(true); derr != nil && err == nil {
 		err = derr
 	}
 	done()

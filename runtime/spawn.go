@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -109,22 +110,22 @@ func spawn(r spawnRequest) (*initProcess, error) {
 		}
 		return nil, err
 	}
-	// Into the cgroup before stage 0 reads its bootstrap: everything it
-	// forks, including the container's PID 1, is born inside.
-	done = t.Step("cmrun", "move stage 0 into the cgroup")
-	err = r.cg.Add(stage0)
-	done()
-	if err != nil {
-		return fail(fmt.Errorf("add init to cgroup: %w", err))
-	}
 	if adj := r.cfg.Bundle.Spec.Process.OOMScoreAdj; adj != nil {
 		// Children inherit oom_score_adj at fork, so set it on stage 0.
 		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", stage0), []byte(strconv.Itoa(*adj)), 0); err != nil {
 			return fail(fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err))
 		}
 	}
-	boot := r.boot
-	done = t.Step("cmrun", "nsexec: join/create namespaces, clone init (flags %#x, %d joined)", boot.CloneFlags, len(boot.NamespacePaths))
+	// Stage 0 moves itself into the cgroup before it joins or creates a
+	// namespace, so everything it forks, the container's PID 1 included,
+	// is born inside (see cgroupfs.Entry for why not r.cg.Add).
+	boot := *r.boot
+	entry := r.cg.Entry()
+	if len(entry.Tasks) > nsexec.MaxCgroupTasks {
+		return fail(fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", r.cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks))
+	}
+	boot.CgroupTasks, boot.CgroupDir = entry.Tasks, entry.Unified
+	start := time.Now()
 	if err := nsexec.WriteMsg(parent, nsexec.MsgBootstrap, boot.Encode()); err != nil {
 		return fail(err)
 	}
@@ -145,20 +146,30 @@ func spawn(r spawnRequest) (*initProcess, error) {
 				return fail(err)
 			}
 		case nsexec.MsgPid:
-			if p.pid, err = nsexec.DecodePid(payload); err != nil {
+			var joined nsexec.CgroupJoin
+			if p.pid, joined, err = nsexec.DecodePid(payload); err != nil {
 				return fail(err)
 			}
 			cmd.Wait() // stage 0 has done its part and exits
 			reaped = true
-			done()
+			t.Record("cmrun", start, "nsexec: join cgroup (%s), join/create namespaces (flags %#x, %d joined), clone init",
+				joined, boot.CloneFlags, len(boot.NamespacePaths))
 			r.cfg.Pid = p.pid
 			done = t.Step("cmrun", "send config to init %d", p.pid)
-			data, err := json.Marshal(r.cfg)
+			cfg := r.cfg
+			cfg.Bundle = cfg.Bundle.forInit()
+			cfg.HasSeccomp = cfg.Seccomp != nil
+			data, err := json.Marshal(cfg)
 			if err != nil {
 				return fail(fmt.Errorf("encode init config: %w", err))
 			}
 			if err := nsexec.WriteMsg(parent, nsexec.MsgConfig, data); err != nil {
 				return fail(err)
+			}
+			if cfg.HasSeccomp {
+				if err := nsexec.WriteMsg(parent, nsexec.MsgSeccomp, cfg.Seccomp); err != nil {
+					return fail(err)
+				}
 			}
 			done()
 		case nsexec.MsgHooks:

@@ -37,7 +37,13 @@ func (t *Trace) Step(who, format string, args ...any) func() {
 		return func() {}
 	}
 	start := time.Now()
-	return func() {
+	return func() { t.Record(who, start, format, args...) }
+}
+
+// Record adds a step that began at start and ends now, for steps whose
+// name is known only at their end.
+func (t *Trace) Record(who string, start time.Time, format string, args ...any) {
+	if t.On() {
 		t.Steps = append(t.Steps, TraceStep{Name: fmt.Sprintf(format, args...), Who: who, Start: start, Dur: time.Since(start)})
 	}
 }

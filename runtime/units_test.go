@@ -67,12 +67,15 @@ func TestBootstrapFor(t *testing.T) {
 		{Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"},
 		{Type: specs.UserNamespace, Path: "/proc/1/ns/user"},
 		{Type: specs.TimeNamespace},
+		{Type: specs.CgroupNamespace, Path: "/proc/1/ns/cgroup"},
 	}
 	s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 7}, "monotonic": {Secs: -1, Nanosecs: 5}}
 	b := bootstrapFor(s)
 	require.Equal(t, uint32(unix.CLONE_NEWPID|unix.CLONE_NEWTIME), b.CloneFlags)
 	// user first (it grants the right to join the others), mount last.
 	require.Equal(t, []string{"/proc/1/ns/user", "/proc/1/ns/net", "/proc/1/ns/mnt"}, b.NamespacePaths)
+	// The cgroup namespace is the init's to join, once it is in its cgroup.
+	require.Equal(t, "/proc/1/ns/cgroup", b.CgroupNamespacePath)
 	require.Equal(t, "monotonic -1 5\nboottime 7 0\n", b.TimensOffsets)
 	require.NotEmpty(t, b.Encode())
 }

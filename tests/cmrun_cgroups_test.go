@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,4 +238,60 @@ func TestPidsLimitTooLowForInit(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	require.Contains(t, lines[len(lines)-1], "is linux.resources.pids.limit 3 too low?")
 	e.requireNoLeftovers(id, bundle)
+}
+
+// TestCgroupEntry: the init and exec'd processes are in the container's
+// cgroup in every hierarchy (stage 0 moves itself through the v1 "tasks"
+// files, the init is cloned into the v2 group), and the cgroup namespace
+// is rooted there, so inside every line of /proc/self/cgroup says "/".
+// Under a user namespace clone3 may not write the v2 group, and the init
+// must still get in, the slow way.
+func TestCgroupEntry(t *testing.T) {
+	e := newEnv(t)
+	v2 := "v1 tasks files)"
+	for _, procs := range []string{"/sys/fs/cgroup/unified/cgroup.procs", "/sys/fs/cgroup/cgroup.procs"} {
+		if _, err := os.Stat(procs); err == nil {
+			v2 = "cgroup v2 by clone3)"
+		}
+	}
+	userns := func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
+	}
+	tests := []struct {
+		name string
+		edit func(*specs.Spec)
+		join string // how the trace says the init joined
+	}{
+		{"own namespaces", nil, v2},
+		{"user namespace", userns, strings.Replace(v2, "clone3)", "cgroup.procs (clone3 refused)", 1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, root: e.root, dir: e.dir}
+			bundle := e.bundle(tc.edit, "sleep", "300")
+			id := e.newID()
+			t.Cleanup(func() { e.forceDelete(id) })
+			r := e.cmrun("run", "--detach", "--trace", "--bundle", bundle, id)
+			require.Equal(t, 0, r.code, r.stderr)
+			require.Contains(t, r.stderr, "nsexec: join cgroup (")
+			require.Contains(t, r.stderr, tc.join)
+
+			host, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", e.state(id).Pid))
+			require.NoError(t, err)
+			for _, line := range strings.Split(strings.TrimSpace(string(host)), "\n") {
+				require.True(t, strings.HasSuffix(line, "/"+id), "init outside the container's cgroup: %s", line)
+			}
+			for _, who := range []string{"/proc/1/cgroup", "/proc/self/cgroup"} {
+				r = e.cmrun("exec", id, "cat", who)
+				require.Equal(t, 0, r.code, r.stderr)
+				for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+					require.True(t, strings.HasSuffix(line, ":/"), "%s inside the container: %s", who, line)
+				}
+			}
+			require.Equal(t, 0, e.cmrun("delete", "--force", id).code)
+			e.requireNoLeftovers(id, bundle)
+		})
+	}
 }

@@ -275,7 +275,7 @@ func TestTrace(t *testing.T) {
 	e := newEnv(t)
 	r := e.run(e.bundle(nil, "true"), "--trace")
 	require.Equal(t, 0, r.code, r.stderr)
-	for _, step := range []string{"nsexec: join/create namespaces", "mount proc (proc) on /proc", "pivot_root", "wait for the container to exit", "trace total"} {
+	for _, step := range []string{"nsexec: join cgroup (", "join/create namespaces", "Go runtime up", "mount proc (proc) on /proc", "pivot_root", "wait for the container to exit", "trace total"} {
 		require.Contains(t, r.stderr, step)
 	}
 }
