@@ -43,21 +43,6 @@ type Bundle struct {
 	Spec   *specs.Spec // the parsed config.json
 }
 
-// forInit is the bundle as the container init gets it: without the
-// seccomp profile (the init gets the compiled filter) and the cgroup
-// resources (the parent applies them). The init never reads either, the
-// profile is most of a typical config.json, and decoding JSON is a large
-// part of the init's start-up.
-func (b *Bundle) forInit() *Bundle {
-	spec := *b.Spec
-	if spec.Linux != nil {
-		linux := *spec.Linux
-		linux.Seccomp, linux.Resources = nil, nil
-		spec.Linux = &linux
-	}
-	return &Bundle{Dir: b.Dir, Rootfs: b.Rootfs, Spec: &spec}
-}
-
 // LoadBundle reads dir/config.json and validates it for creating a container.
 func LoadBundle(dir string) (*Bundle, error) {
 	abs, err := filepath.Abs(dir)

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -14,7 +15,7 @@ type cgroup = cgroupfs.Group
 // createCgroup makes the container's cgroup and writes its limits. The
 // init is moved in before it runs anything of the user's.
 func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, error) {
-	host, err := cgroupfs.Detect()
+	host, err := c.cgroupHost()
 	if err != nil {
 		return nil, err
 	}
@@ -45,13 +46,60 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, erro
 	return g, nil
 }
 
+// pendingCgroup is a container's cgroup being made in another goroutine,
+// while stage 0 of its init starts: each takes about a millisecond, and
+// the init needs the cgroup only once stage 0 asks for its bootstrap.
+type pendingCgroup struct {
+	done       chan struct{}
+	cg         cgroup
+	err        error
+	warnings   []string
+	start, end time.Time
+}
+
+// createCgroupAsync starts createCgroup; wait collects it.
+func (c *Container) createCgroupAsync(s *specs.Spec) *pendingCgroup {
+	p := &pendingCgroup{done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(p.done)
+		p.cg, p.err = c.createCgroup(s, func(w string) { p.warnings = append(p.warnings, w) })
+		p.end = time.Now()
+	}()
+	return p
+}
+
+// wait returns the cgroup once it is made.
+func (p *pendingCgroup) wait() (cgroup, error) {
+	<-p.done
+	return p.cg, p.err
+}
+
+// ready wraps a cgroup that already exists (exec) as a pending one.
+func ready(cg cgroup) *pendingCgroup {
+	p := &pendingCgroup{done: make(chan struct{}), cg: cg}
+	close(p.done)
+	return p
+}
+
 // cgroup opens the container's existing cgroup.
 func (c *Container) cgroup() (cgroup, error) {
-	host, err := cgroupfs.Detect()
+	host, err := c.cgroupHost()
 	if err != nil {
 		return nil, err
 	}
 	return host.Group(c.CgroupPath)
+}
+
+// cgroupHost detects the host's cgroup layout, once per Container value.
+func (c *Container) cgroupHost() (*cgroupfs.Host, error) {
+	if c.cgroups == nil {
+		host, err := cgroupfs.Detect()
+		if err != nil {
+			return nil, err
+		}
+		c.cgroups = host
+	}
+	return c.cgroups, nil
 }
 
 // frozen reports whether the container's cgroup is frozen ("paused").

@@ -52,6 +52,7 @@ func initContainer(sock *os.File, entered time.Time) error {
 	if err := json.Unmarshal(payload, &cfg); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
+	cfg.Bundle = &Bundle{Dir: cfg.BundleDir, Rootfs: cfg.Rootfs, Spec: cfg.Spec.spec()}
 	if cfg.HasSeccomp {
 		if typ, cfg.Seccomp, err = nsexec.ReadMsg(sock); err != nil {
 			return fmt.Errorf("read seccomp filter: %w", err)

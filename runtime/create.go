@@ -44,18 +44,21 @@ func (o *CreateOptions) loadBundle() (*Bundle, error) {
 // initConfig is everything the Go half of the init needs, sent as JSON
 // after the namespaces exist.
 type initConfig struct {
-	ID        string  `json:"id"`
-	Pid       int     `json:"pid"` // the init's pid on the host, for hook state
-	Bundle    *Bundle `json:"bundle"`
-	NoPivot   bool    `json:"noPivot"`
-	Trace     bool    `json:"trace"`
-	FifoFd    int     `json:"fifoFd"`    // the exec fifo (O_PATH), 0 for exec
-	ConsoleFd int     `json:"consoleFd"` // the console socket, 0 without a terminal
-	Exec      bool    `json:"exec"`      // join a running container instead of building one
-	Hooks     bool    `json:"hooks"`     // ask the parent to run prestart/createRuntime hooks
-	ExtraFds  int     `json:"extraFds"`  // --preserve-fds
-	UserNS    bool    `json:"userNS"`    // a new user namespace: devices are bind-mounted
-	CgroupDir string  `json:"cgroupDir"` // the container's cgroup path, for the cgroup mount
+	ID        string    `json:"id"`
+	Pid       int       `json:"pid"` // the init's pid on the host, for hook state
+	Bundle    *Bundle   `json:"-"`   // the init rebuilds it from the three fields below
+	BundleDir string    `json:"bundleDir"`
+	Rootfs    string    `json:"rootfs"`
+	Spec      *initSpec `json:"spec"`
+	NoPivot   bool      `json:"noPivot"`
+	Trace     bool      `json:"trace"`
+	FifoFd    int       `json:"fifoFd"`    // the exec fifo (O_PATH), 0 for exec
+	ConsoleFd int       `json:"consoleFd"` // the console socket, 0 without a terminal
+	Exec      bool      `json:"exec"`      // join a running container instead of building one
+	Hooks     bool      `json:"hooks"`     // ask the parent to run prestart/createRuntime hooks
+	ExtraFds  int       `json:"extraFds"`  // --preserve-fds
+	UserNS    bool      `json:"userNS"`    // a new user namespace: devices are bind-mounted
+	CgroupDir string    `json:"cgroupDir"` // the container's cgroup path, for the cgroup mount
 	// Seccomp is the compiled linux.seccomp filter, if any. It travels
 	// in a message of its own (MsgSeccomp): as JSON it would be base64
 	// text several times the size of the rest.
@@ -119,16 +122,23 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if err := os.Chmod(fifoPath, 0o622); err != nil { // mkfifo applied the umask
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
-	done := t.Step("cmrun", "create cgroup")
-	cg, err := c.createCgroup(b.Spec, o.warn)
-	done()
+	pending := c.createCgroupAsync(b.Spec)
+	p, err := startInit(c, b, pending, filter, o)
+	// Always wait: a start that failed early must not leave a cgroup
+	// being made behind the cleanup's back.
+	cg, cgErr := pending.wait()
+	t.Span("cmrun", pending.start, pending.end, "create cgroup")
+	for _, w := range pending.warnings {
+		o.warn(w)
+	}
+	if cg != nil {
+		c.CgroupPath = cg.Path()
+	}
 	if err != nil {
 		return nil, err
 	}
-	c.CgroupPath = cg.Path()
-	p, err := startInit(c, b, cg, filter, o)
-	if err != nil {
-		return nil, err
+	if cgErr != nil {
+		return nil, cgErr
 	}
 	c.Pid = p.pid
 	if _, c.PidStart, err = procStat(p.pid); err != nil {
@@ -153,7 +163,7 @@ type initProcess struct {
 
 // startInit starts the container's init and returns once it waits on
 // the exec fifo for "start".
-func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOptions) (*initProcess, error) {
+func startInit(c *Container, b *Bundle, cg *pendingCgroup, filter []byte, o CreateOptions) (*initProcess, error) {
 	// The init reopens the fifo through /proc/self/fd after pivot_root,
 	// when its path is no longer visible; O_PATH does not open the fifo.
 	fifo, err := os.OpenFile(filepath.Join(c.Dir(), fifoFile), unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -170,7 +180,7 @@ func startInit(c *Container, b *Bundle, cg cgroup, filter []byte, o CreateOption
 	}
 	boot := bootstrapFor(b.Spec)
 	cfg := initConfig{ID: c.ID, Bundle: b, NoPivot: o.NoPivot, Trace: o.Trace.On(), Hooks: hasCreateHooks(b.Spec),
-		ExtraFds: o.PreserveFDs, CgroupDir: cg.Path(), Seccomp: filter, UserNS: boot.CloneFlags&unix.CLONE_NEWUSER != 0}
+		ExtraFds: o.PreserveFDs, Seccomp: filter, UserNS: boot.CloneFlags&unix.CLONE_NEWUSER != 0}
 	return spawn(spawnRequest{
 		c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: cg, fifo: fifo, console: console,
 		trace: o.Trace, warn: o.warn,

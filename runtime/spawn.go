@@ -31,7 +31,7 @@ type spawnRequest struct {
 	stdio   [3]*os.File       // the process's stdin, stdout, stderr (nil: cmrun's own)
 	cfg     initConfig        // for the Go half; ID and Pid are filled in here
 	boot    *nsexec.Bootstrap // namespaces to join and create
-	cg      cgroup            // the process is moved in before it runs anything
+	cg      *pendingCgroup    // the process is moved in before it runs anything
 	fifo    *os.File          // O_PATH exec fifo (create only)
 	console *os.File          // console socket, when process.terminal
 	trace   *Trace
@@ -119,10 +119,15 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	// Stage 0 moves itself into the cgroup before it joins or creates a
 	// namespace, so everything it forks, the container's PID 1 included,
 	// is born inside (see cgroupfs.Entry for why not r.cg.Add).
+	cg, err := r.cg.wait()
+	if err != nil {
+		return fail(err)
+	}
+	r.cfg.CgroupDir = cg.Path()
 	boot := *r.boot
-	entry := r.cg.Entry()
+	entry := cg.Entry()
 	if len(entry.Tasks) > nsexec.MaxCgroupTasks {
-		return fail(fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", r.cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks))
+		return fail(fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks))
 	}
 	boot.CgroupTasks, boot.CgroupDir = entry.Tasks, entry.Unified
 	start := time.Now()
@@ -157,7 +162,7 @@ func spawn(r spawnRequest) (*initProcess, error) {
 			r.cfg.Pid = p.pid
 			done = t.Step("cmrun", "send config to init %d", p.pid)
 			cfg := r.cfg
-			cfg.Bundle = cfg.Bundle.forInit()
+			cfg.BundleDir, cfg.Rootfs, cfg.Spec = cfg.Bundle.Dir, cfg.Bundle.Rootfs, initSpecOf(cfg.Bundle.Spec)
 			cfg.HasSeccomp = cfg.Seccomp != nil
 			data, err := json.Marshal(cfg)
 			if err != nil {

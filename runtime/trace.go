@@ -43,8 +43,14 @@ func (t *Trace) Step(who, format string, args ...any) func() {
 // Record adds a step that began at start and ends now, for steps whose
 // name is known only at their end.
 func (t *Trace) Record(who string, start time.Time, format string, args ...any) {
+	t.Span(who, start, time.Now(), format, args...)
+}
+
+// Span adds a step that ran from start to end, for steps timed by
+// another goroutine (a Trace is not safe for concurrent use).
+func (t *Trace) Span(who string, start, end time.Time, format string, args ...any) {
 	if t.On() {
-		t.Steps = append(t.Steps, TraceStep{Name: fmt.Sprintf(format, args...), Who: who, Start: start, Dur: time.Since(start)})
+		t.Steps = append(t.Steps, TraceStep{Name: fmt.Sprintf(format, args...), Who: who, Start: start, Dur: end.Sub(start)})
 	}
 }
 

@@ -113,3 +113,29 @@ func BenchmarkLoadBundle(b *testing.B) {
 		(&Bundle{Dir: bundle.Dir, Spec: s}).Validate()
 	}
 }
+
+// TestInitSpecRoundTrip: what the init reads survives the trip through
+// initSpec's JSON; the seccomp profile and the cgroup resources stay behind.
+func TestInitSpecRoundTrip(t *testing.T) {
+	s := DefaultSpec()
+	s.Hostname, s.Domainname = "box", "example.org"
+	s.Annotations = map[string]string{"a": "b"}
+	s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
+	s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+	s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	s.Linux.RootfsPropagation = "rslave"
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+	s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "c", Major: 1, Minor: 3}}
+	data, err := json.Marshal(initSpecOf(s))
+	require.NoError(t, err)
+	var is initSpec
+	require.NoError(t, json.Unmarshal(data, &is))
+	got := is.spec()
+
+	want := *s
+	linux := *s.Linux
+	linux.Seccomp, linux.Resources = nil, nil
+	want.Linux = &linux
+	require.Equal(t, &want, got)
+	require.NotNil(t, s.Linux.Seccomp, "the parent's spec keeps its profile")
+}
