@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -69,14 +68,41 @@ func Daemonize(o Options, args []string) (int, error) {
 	return 0, errors.New(line)
 }
 
-// RunDaemon is the daemon's main: Run, with readiness reported to the
-// process waiting in Daemonize.
-func RunDaemon(o Options) error {
+// Detach makes this process the daemon when a launcher started it as
+// one (cmshim --ready-fd): in a session of its own, as Daemonize would
+// have, but without starting the binary a second time, which costs a
+// few milliseconds of every container's start. It sends stdout and
+// stderr to shim.log and returns the ready descriptor for RunDaemon.
+func Detach(o Options, readyFd int) (*os.File, error) {
+	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) { // EPERM: already a session leader
+		return nil, fmt.Errorf("setsid: %w", err)
+	}
+	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	shimLog, err := os.OpenFile(o.path(ShimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open shim log: %w", err)
+	}
+	defer shimLog.Close()
+	for _, fd := range []int{1, 2} {
+		if err := unix.Dup2(int(shimLog.Fd()), fd); err != nil {
+			return nil, fmt.Errorf("redirect output to %s: %w", shimLog.Name(), err)
+		}
+	}
+	unix.CloseOnExec(readyFd) // the container must not inherit it
+	return os.NewFile(uintptr(readyFd), "ready"), nil
+}
+
+// RunDaemon is the daemon's main: Run, with readiness reported on ready
+// (from Detach), or else to the process waiting in Daemonize.
+func RunDaemon(o Options, ready *os.File) error {
 	log.SetPrefix(fmt.Sprintf("cmshim %s[%d]: ", o.ID, os.Getpid()))
-	ready := io.Discard
-	if fd, err := strconv.Atoi(os.Getenv(readyFdEnv)); err == nil {
-		unix.CloseOnExec(fd) // the container must not inherit it
-		ready = os.NewFile(uintptr(fd), "ready")
+	if ready == nil {
+		if fd, err := strconv.Atoi(os.Getenv(readyFdEnv)); err == nil {
+			unix.CloseOnExec(fd) // the container must not inherit it
+			ready = os.NewFile(uintptr(fd), "ready")
+		}
 	}
 	os.Unsetenv(readyFdEnv)
 	err := Run(o, func(err error) {
@@ -85,9 +111,9 @@ func RunDaemon(o Options) error {
 			msg = strings.ReplaceAll(err.Error(), "\n", " ")
 			log.Printf("%s", msg)
 		}
-		fmt.Fprintln(ready, msg)
-		if c, ok := ready.(io.Closer); ok {
-			c.Close()
+		if ready != nil {
+			fmt.Fprintln(ready, msg)
+			ready.Close()
 		}
 	})
 	log.Printf("exiting")

@@ -19,15 +19,27 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		runtime.Init() // only returns by exiting
 	}
-	o, err := parseFlags(os.Args[1:])
+	o, readyFd, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cmshim:", err)
 		os.Exit(2)
 	}
+	if readyFd >= 0 {
+		// A launcher (the manager) started us to be the daemon.
+		ready, err := shim.Detach(o, readyFd)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cmshim:", err)
+			os.Exit(1)
+		}
+		if err := shim.RunDaemon(o, ready); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
 	if shim.IsDaemon() {
 		// Re-executed as /proc/self/exe, ps would call the daemon "exe".
 		runtime.SetProcessName("cmshim")
-		if err := shim.RunDaemon(o); err != nil {
+		if err := shim.RunDaemon(o, nil); err != nil {
 			os.Exit(1)
 		}
 		return
@@ -40,8 +52,8 @@ func main() {
 	fmt.Println(pid)
 }
 
-func parseFlags(args []string) (shim.Options, error) {
-	var o shim.Options
+// parseFlags also returns --ready-fd, or -1.
+func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	fs := pflag.NewFlagSet("cmshim", pflag.ContinueOnError)
 	fs.StringVar(&o.ID, "id", "", "container id")
 	fs.StringVar(&o.Bundle, "bundle", "", "OCI bundle directory")
@@ -50,11 +62,15 @@ func parseFlags(args []string) (shim.Options, error) {
 	fs.StringVar(&o.RuntimeRoot, "runtime-root", "/run/cmrun", "state root of the runtime")
 	fs.Int64Var(&o.LogMax, "log-max", shim.DefaultLogMax, "rotate container.log past this many bytes (0: never)")
 	fs.BoolVar(&o.Init, "init", false, "run cminit as PID 1: forwards signals, reaps zombies")
+	fs.IntVar(&readyFd, "ready-fd", -1, "be the daemon in this process and write \"ok\" or the error, one line, to this descriptor (for launchers)")
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		return o, -1, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+		return o, -1, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return o, o.Check()
+	if readyFd == 0 || readyFd == 1 || readyFd == 2 || readyFd < -1 {
+		return o, -1, fmt.Errorf("--ready-fd %d: must be a descriptor above 2", readyFd)
+	}
+	return o, readyFd, o.Check()
 }

@@ -10,7 +10,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/manager/api"
-	"cm/manager/store"
 	"cm/runtime"
 )
 
@@ -108,5 +107,18 @@ func writeBundle(dir, id, name string, req api.CreateRequest) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create bundle %s: %w", dir, err)
 	}
-	return store.WriteFileAtomic(filepath.Join(dir, "config.json"), data, 0o600)
+	// No fsync: only a power loss loses page-cache writes, and it also
+	// kills the shim that read this file; a container whose bundle was
+	// begun but whose shim never spoke becomes LOST after a restart,
+	// whatever the file holds. The rename keeps readers from a half file.
+	path := filepath.Join(dir, "config.json")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

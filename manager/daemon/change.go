@@ -50,7 +50,14 @@ func (d *Daemon) record(e *entry, before, after *manager.Snapshot, by manager.Ac
 	if err != nil {
 		return err
 	}
-	if err := d.store.Save(e.ID, data); err != nil {
+	save := d.store.Save
+	if by == manager.Shim && (after.State == manager.Ready || after.State == manager.Running) {
+		// A shim's report of its container getting ready or running
+		// tells the client nothing that outlives a power loss (see
+		// SaveOldOrNew); its exit (DEAD) is kept durably.
+		save = d.store.SaveOldOrNew
+	}
+	if err := save(e.ID, data); err != nil {
 		return fmt.Errorf("persist container %s: %w", e.ID, err)
 	}
 	if before.State != after.State {

@@ -1,13 +1,15 @@
 package daemon
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"time"
+	"syscall"
 )
 
 // ShimConfig is what a shim is launched with.
@@ -26,21 +28,26 @@ type Launcher interface {
 	Launch(ctx context.Context, sc ShimConfig) error
 }
 
-// ExecLauncher runs the cmshim binary:
+// ExecLauncher runs the cmshim binary as the shim daemon itself:
 //
-//	cmshim --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
+//	cmshim --ready-fd 3 --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
 //
-// cmshim daemonizes itself, prints the daemon's pid and exits 0 once its
-// control socket listens, or prints one line of error and exits 1.
+// in a session of its own, with the write end of a pipe as fd 3 on which
+// it writes one line, "ok" once its container is created and its control
+// socket listens, or why it failed. (Run by hand, cmshim daemonizes by
+// starting itself a second time; a launcher that can wait for a line
+// saves every container that second start.) The shim is the daemon's
+// child until it exits, which a goroutine waits for, or until the daemon
+// exits and it is handed to the system's reaper.
 type ExecLauncher struct {
 	Binary      string
 	RuntimeRoot string // cmshim --runtime-root, if set
 	LogMax      int64  // cmshim --log-max, if > 0
 }
 
-// Launch runs the shim binary and waits for it to report its daemon ready.
+// Launch runs the shim binary and waits for its ready line.
 func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
-	args := []string{"--id", sc.ID, "--bundle", sc.Bundle, "--state-dir", sc.StateDir, "--manager", sc.ManagerSocket}
+	args := []string{"--ready-fd", "3", "--id", sc.ID, "--bundle", sc.Bundle, "--state-dir", sc.StateDir, "--manager", sc.ManagerSocket}
 	if l.RuntimeRoot != "" {
 		args = append(args, "--runtime-root", l.RuntimeRoot)
 	}
@@ -50,18 +57,49 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	if sc.Init {
 		args = append(args, "--init")
 	}
-	cmd := exec.CommandContext(ctx, l.Binary, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// A shim daemon that kept our pipe open would make Wait hang; once the
-	// launching process has exited, stop reading after a second.
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(out.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("launch %s for container %s: %s", l.Binary, sc.ID, msg)
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
 	}
-	return nil
+	defer r.Close()
+	// Not CommandContext: the shim must outlive the request that made it.
+	cmd := exec.Command(l.Binary, args...)
+	cmd.ExtraFiles = []*os.File{w} // fd 3
+	// What the shim says before it sends its output to shim.log (a bad
+	// flag, say); its end of this pipe closes then.
+	var early bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &early, &early
+	cmd.Dir = "/" // do not keep the daemon's directory busy
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	w.Close() // now only the shim holds the write end
+	if err != nil {
+		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(r).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	var msg string
+	select {
+	case msg = <-line:
+	case <-ctx.Done():
+		// Stop waiting, not the shim: killed half-way it would leave a
+		// half-made container. If it gets ready, it registers anyway.
+		go func() { <-line; cmd.Wait() }()
+		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, ctx.Err())
+	}
+	if msg == "ok" {
+		go cmd.Wait() // reap it whenever it exits
+		return nil
+	}
+	cmd.Wait()
+	if msg == "" {
+		msg = strings.TrimSpace(early.String())
+	}
+	if msg == "" {
+		msg = "exited before it was ready: " + cmd.ProcessState.String()
+	}
+	return fmt.Errorf("launch %s for container %s: %s", l.Binary, sc.ID, msg)
 }

@@ -11,6 +11,16 @@ import (
 // same directory, fsync it, rename it over path, fsync the directory (the
 // rename is only durable once the directory is).
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := writeOldOrNew(path, data, perm); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeOldOrNew is WriteFileAtomic without the directory's fsync: after a
+// power loss path holds its old contents or its new ones, never a mix or
+// nothing, but which one is not promised.
+func writeOldOrNew(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -35,7 +45,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("rename into %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return nil
 }
 
 // syncDir makes the entries of dir (new, renamed or removed files) durable.

@@ -18,11 +18,12 @@ func TestStoreRoundTrip(t *testing.T) {
 	require.NoError(t, s.Create("b", []byte(`{"v":1}`)))
 	require.Error(t, s.Create("a", []byte(`{}`)), "a container directory is created once")
 	require.NoError(t, s.Save("a", []byte(`{"v":2}`)))
+	require.NoError(t, s.SaveOldOrNew("a", []byte(`{"v":3}`)))
 	require.NoError(t, s.Remove("b"))
 
 	recs, err := s.Load()
 	require.NoError(t, err)
-	require.Equal(t, []Record{{ID: "a", Data: []byte(`{"v":2}`)}}, recs)
+	require.Equal(t, []Record{{ID: "a", Data: []byte(`{"v":3}`)}}, recs)
 	// No temporary files are left behind.
 	names, err := os.ReadDir(s.ContainerDir("a"))
 	require.NoError(t, err)

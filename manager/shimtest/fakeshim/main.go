@@ -1,11 +1,12 @@
 // Command fakeshim is package shimtest behind cmshim's command line, so
 // tests can give a real cmanagerd process a shim binary:
 //
-//	fakeshim --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max N] [--init]
+//	fakeshim [--ready-fd N] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max N] [--init]
 //
-// Like cmshim, it re-executes itself detached (its own session), waits
-// until that daemon's control socket listens, prints the daemon's pid and
-// exits 0, or prints one line of error and exits 1. The daemon exits when
+// Like cmshim, with --ready-fd it is the daemon and writes "ok" or its
+// error to that descriptor; without, it re-executes itself detached (its
+// own session), waits until that daemon's control socket listens, prints
+// the daemon's pid and exits 0, or prints one line of error and exits 1. The daemon exits when
 // the manager answers "unknown container" or its state directory is removed.
 package main
 
@@ -24,7 +25,7 @@ import (
 
 func main() {
 	var cfg shimtest.Config
-	var daemon bool
+	readyFd := -1
 	flags := pflag.NewFlagSet("fakeshim", pflag.ContinueOnError)
 	flags.StringVar(&cfg.ID, "id", "", "container id")
 	flags.StringVar(&cfg.Bundle, "bundle", "", "bundle directory")
@@ -33,19 +34,19 @@ func main() {
 	flags.String("runtime-root", "", "ignored")
 	flags.Int64("log-max", 0, "ignored")
 	flags.Bool("init", false, "ignored")
-	flags.BoolVar(&daemon, "daemon", false, "run as the shim daemon (internal)")
-	flags.MarkHidden("daemon")
+	flags.IntVar(&readyFd, "ready-fd", -1, "be the daemon; say ok or the error on this descriptor")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		fail(err)
 	}
 	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.Manager == "" {
 		fail(fmt.Errorf("--id, --bundle, --state-dir and --manager are required"))
 	}
-	if !daemon {
+	if readyFd < 0 {
 		launch()
 		return
 	}
-	ready := os.NewFile(3, "ready")
+	syscall.Setsid() // EPERM when the launcher made us a session leader already
+	ready := os.NewFile(uintptr(readyFd), "ready")
 	shim, err := shimtest.Start(cfg)
 	if err != nil {
 		fmt.Fprintln(ready, err)
@@ -62,7 +63,7 @@ func launch() {
 	if err != nil {
 		fail(err)
 	}
-	cmd := exec.Command("/proc/self/exe", append(os.Args[1:], "--daemon")...)
+	cmd := exec.Command("/proc/self/exe", append([]string{"--ready-fd", "3"}, os.Args[1:]...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	if err := cmd.Start(); err != nil {
