@@ -1,0 +1,74 @@
+// Package cmrunv2 runs a container with package runtime inside the test
+// VM, whose kernel has a pure cgroup v2 hierarchy: the host is hybrid, so
+// this is where the init's way into a v2 group (clone3 with
+// CLONE_INTO_CGROUP) and its cgroup namespace are checked.
+package cmrunv2
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+
+	"cm/runtime"
+)
+
+// TestMain lets this binary be its own container init, as cmrun is: the
+// runtime starts the init as "/proc/self/exe init".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		runtime.Init() // only returns by exiting
+	}
+	os.Exit(m.Run())
+}
+
+func TestCgroupV2Entry(t *testing.T) {
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "bundle")
+	rootfs := filepath.Join(bundle, "rootfs")
+	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(rootfs, d), 0o755))
+	}
+	busybox, err := os.ReadFile("/bin/busybox")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), busybox, 0o755))
+	for _, applet := range []string{"sh", "cat"} {
+		require.NoError(t, os.Symlink("busybox", filepath.Join(rootfs, "bin", applet)))
+	}
+	s := runtime.DefaultSpec()
+	s.Process.Terminal = false
+	s.Process.Args = []string{"sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/pids.max"}
+	limit := int64(42)
+	s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
+	data, err := json.Marshal(s)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
+
+	out, err := os.Create(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	defer out.Close()
+	trace := runtime.NewTrace(true)
+	code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
+		Root: filepath.Join(dir, "state"), ID: "v2entry", BundleDir: bundle, Trace: trace,
+		NoPivot: true, // the guest's root is the initramfs, which pivot_root refuses
+		Stdio:   [3]*os.File{nil, out, out},
+	}})
+	require.NoError(t, err)
+	got, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "container output: %s", got)
+	// In the group (its pids limit) and at the root of its cgroup namespace.
+	require.Equal(t, "0::/\n42\n", string(got))
+	var steps strings.Builder
+	trace.Print(&steps)
+	require.Contains(t, steps.String(), "cgroup v2 by clone3", steps.String())
+	leftovers, err := filepath.Glob("/sys/fs/cgroup/*v2entry*")
+	require.NoError(t, err)
+	nested, err := filepath.Glob("/sys/fs/cgroup/*/*v2entry*")
+	require.NoError(t, err)
+	require.Empty(t, append(leftovers, nested...), "the container's cgroup is removed")
+}
