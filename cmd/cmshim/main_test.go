@@ -24,7 +24,7 @@ func TestParseFlags(t *testing.T) {
 			readyFd: -1,
 		},
 		{
-			name: "everything",
+			name:    "everything",
 			args:    append(append([]string{}, required...), "--runtime-root", "/rt", "--log-max", "4096", "--init", "--ready-fd", "3"),
 			want:    shim.Options{ID: "c1", Bundle: "/b", StateDir: "/s", Manager: "/m.sock", RuntimeRoot: "/rt", LogMax: 4096, Init: true},
 			readyFd: 3,
