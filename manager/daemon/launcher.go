@@ -2,9 +2,9 @@ package daemon
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -37,8 +37,7 @@ type Launcher interface {
 // socket listens, or why it failed. (Run by hand, cmshim daemonizes by
 // starting itself a second time; a launcher that can wait for a line
 // saves every container that second start.) The shim is the daemon's
-// child until it exits, which a goroutine waits for, or until the daemon
-// exits and it is handed to the system's reaper.
+// child until it exits (see shims) or the daemon does.
 type ExecLauncher struct {
 	Binary      string
 	RuntimeRoot string // cmshim --runtime-root, if set
@@ -66,13 +65,20 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	cmd := exec.Command(l.Binary, args...)
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	// What the shim says before it sends its output to shim.log (a bad
-	// flag, say); its end of this pipe closes then.
-	var early bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &early, &early
+	// flag, say). A pipe of our own, not a Go writer: exec.Cmd would keep
+	// its read end open until a Wait that a running shim never gets.
+	er, ew, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
+	}
+	defer er.Close()
+	cmd.Stdout, cmd.Stderr = ew, ew
 	cmd.Dir = "/" // do not keep the daemon's directory busy
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
-	w.Close() // now only the shim holds the write end
+	w.Close() // now only the shim holds the write ends
+	ew.Close()
 	if err != nil {
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
 	}
@@ -87,16 +93,22 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	case <-ctx.Done():
 		// Stop waiting, not the shim: killed half-way it would leave a
 		// half-made container. If it gets ready, it registers anyway.
-		go func() { <-line; cmd.Wait() }()
+		pid := cmd.Process.Pid
+		cmd.Process.Release()
+		shims.add(pid)
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, ctx.Err())
 	}
 	if msg == "ok" {
-		go cmd.Wait() // reap it whenever it exits
+		// From here the shim runs on its own; shims reaps it when it exits.
+		pid := cmd.Process.Pid
+		cmd.Process.Release()
+		shims.add(pid)
 		return nil
 	}
 	cmd.Wait()
 	if msg == "" {
-		msg = strings.TrimSpace(early.String())
+		early, _ := io.ReadAll(io.LimitReader(er, 4096))
+		msg = strings.TrimSpace(string(early))
 	}
 	if msg == "" {
 		msg = "exited before it was ready: " + cmd.ProcessState.String()

@@ -46,6 +46,12 @@ func main() {
 		return
 	}
 	syscall.Setsid() // EPERM when the launcher made us a session leader already
+	// Like cmshim, stop writing to what the launcher gave us: it stops reading.
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		syscall.Dup2(int(null.Fd()), 1)
+		syscall.Dup2(int(null.Fd()), 2)
+		null.Close()
+	}
 	ready := os.NewFile(uintptr(readyFd), "ready")
 	shim, err := shimtest.Start(cfg)
 	if err != nil {
