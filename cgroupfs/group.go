@@ -28,7 +28,8 @@ type Group interface {
 	Apply(r *specs.LinuxResources) (warnings []string, err error)
 	// Add moves a process into the group in every hierarchy.
 	Add(pid int) error
-	// Entry names the cheaper way in for a process not yet running.
+	// Entry names the files through which a single-threaded process about
+	// to fork the container's init gets in without the lock Add waits for.
 	Entry() Entry
 	// Pids lists the processes in the group.
 	Pids() ([]int, error)

@@ -5,6 +5,8 @@
 // Importing this package links the constructor into the binary. The
 // constructor does nothing unless the process was started as a container
 // init (the environment variable InitPipeEnv names an inherited socket).
-// The Go half of the wire protocol lives in protocol.go; this package never
-// touches mounts, cgroups or the container's configuration.
+// The Go half of the wire protocol lives in protocol.go. This package
+// never touches mounts or the container's configuration; it moves stage 0
+// into the cgroup files the parent names (see cgroupfs.Entry) but never
+// decides which.
 package nsexec

@@ -1,6 +1,7 @@
 // Command cmshim is the per-container shim of cm: started by the
-// manager's executor, it daemonizes, creates and starts one container,
-// reports to the manager and outlives it. See package cm/shim.
+// manager's executor (as the daemon itself, with --ready-fd; started by
+// hand it daemonizes), it creates and starts one container, reports to
+// the manager and outlives it. See package cm/shim.
 package main
 
 import (
