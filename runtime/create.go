@@ -29,6 +29,11 @@ type CreateOptions struct {
 
 	consoleFile *os.File // "cmrun run" passes its own console socket end
 	bundle      *Bundle  // "cmrun run" has loaded it already
+	// signalsCaught, from "cmrun run", closes once cmrun catches every
+	// signal (to forward them); Create waits for it before it makes
+	// anything, so a signal either kills cmrun before the container
+	// exists or reaches the container.
+	signalsCaught <-chan struct{}
 }
 
 // loadBundle loads and validates the bundle, unless the caller did.
@@ -95,6 +100,9 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	}
 	if b.Spec.Process.Terminal && o.ConsoleSocket == "" && o.consoleFile == nil {
 		return nil, configErr("process.terminal", "a terminal needs --console-socket (or run it in the foreground with cmrun run)")
+	}
+	if o.signalsCaught != nil {
+		<-o.signalsCaught
 	}
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
