@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 )
 
-// writeStatus saves the latest report as status.json. A temporary file,
-// fsync and rename make it atomic: after a crash the file is the old
-// report or the new one, never a mix.
+// writeStatus saves the latest report as status.json. A temporary file
+// and a rename make it atomic: a reader sees the old report or the new
+// one, never a mix. Only an exit is fsynced: a power loss kills the
+// container and its shim, after which READY or RUNNING is no longer true
+// anyway, while an exit status the manager has not heard yet must still
+// be there.
 func writeStatus(path string, r Report) error {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -21,7 +24,7 @@ func writeStatus(path string, r Report) error {
 		return fmt.Errorf("write status: %w", err)
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && r.State == StateDead {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
