@@ -13,33 +13,26 @@ import (
 // in), booted with every controller enabled in the root. The host is
 // hybrid, so this is the only place those tests can run.
 func TestCgroupfsV2(t *testing.T) {
-	kernel := testKernel(t)
-	bin := buildTestBinary(t, "./cgroupfs", "vmtest")
-
-	res, err := Run(context.Background(), Options{
-		Kernel:  kernel,
-		Binary:  bin,
-		Args:    []string{"-test.v"},
-		Timeout: 3 * time.Minute,
-	})
-	if res != nil {
-		t.Logf("boot %s, whole run %s, initramfs %d bytes; cgroupfs output:\n%s",
-			res.BootTime, res.Elapsed, res.InitramfsSize, res.Output)
-	}
-	require.NoError(t, err)
-	require.Equal(t, 0, res.ExitCode, "cgroupfs tests failed in the VM; console:\n%s", res.Console)
-	require.Contains(t, res.Output, "--- PASS: TestVM", "the vmtest tests ran")
-	require.NotContains(t, res.Output, "--- FAIL")
-	require.NotContains(t, res.Output, "--- SKIP", "every test must really run on v2")
+	out := runTestsInVM(t, "./cgroupfs", "vmtest")
+	require.Contains(t, out, "--- PASS: TestVM", "the vmtest tests ran")
+	require.NotContains(t, out, "--- FAIL")
+	require.NotContains(t, out, "--- SKIP", "every test must really run on v2")
 }
 
 // TestRuntimeCgroupV2 runs a container inside the VM (package runtime, in
 // the test binary): the init is cloned into its v2 group and sees that
 // group as the root of its cgroup namespace.
 func TestRuntimeCgroupV2(t *testing.T) {
-	kernel := testKernel(t)
-	bin := buildTestBinary(t, "./tests/vm/testdata/cmrunv2")
+	out := runTestsInVM(t, "./tests/vm/testdata/cmrunv2")
+	require.Contains(t, out, "--- PASS: TestCgroupV2Entry")
+}
 
+// runTestsInVM builds pkg's tests (with tags), runs them verbosely in the
+// VM, requires them to pass and returns their output.
+func runTestsInVM(t *testing.T, pkg string, tags ...string) string {
+	t.Helper()
+	kernel := testKernel(t)
+	bin := buildTestBinary(t, pkg, tags...)
 	res, err := Run(context.Background(), Options{
 		Kernel:  kernel,
 		Binary:  bin,
@@ -47,9 +40,10 @@ func TestRuntimeCgroupV2(t *testing.T) {
 		Timeout: 3 * time.Minute,
 	})
 	if res != nil {
-		t.Logf("boot %s, whole run %s; output:\n%s", res.BootTime, res.Elapsed, res.Output)
+		t.Logf("boot %s, whole run %s, initramfs %d bytes; output of %s:\n%s",
+			res.BootTime, res.Elapsed, res.InitramfsSize, pkg, res.Output)
 	}
 	require.NoError(t, err)
-	require.Equal(t, 0, res.ExitCode, "the container test failed in the VM; console:\n%s", res.Console)
-	require.Contains(t, res.Output, "--- PASS: TestCgroupV2Entry")
+	require.Equal(t, 0, res.ExitCode, "%s failed in the VM; console:\n%s", pkg, res.Console)
+	return res.Output
 }
