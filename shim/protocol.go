@@ -78,11 +78,14 @@ type ExitStatus struct {
 // starts and again whenever its connection to the manager was lost, so a
 // restarted manager learns about every live shim.
 type Register struct {
-	ID      string      `json:"id"`
-	Pid     int         `json:"pid"`     // the shim's own pid
-	Control string      `json:"control"` // path of the shim's control socket
-	State   State       `json:"state"`
-	Exit    *ExitStatus `json:"exit,omitempty"` // set when State is DEAD
+	ID      string `json:"id"`
+	Pid     int    `json:"pid"`     // the shim's own pid
+	Control string `json:"control"` // path of the shim's control socket
+	// ContainerPid is the container's init, so the state registration
+	// brings (READY, say) comes with it.
+	ContainerPid int         `json:"containerPid,omitempty"`
+	State        State       `json:"state"`
+	Exit         *ExitStatus `json:"exit,omitempty"` // set when State is DEAD
 }
 
 // RegisterReply tells the shim how often to send heartbeats.

@@ -44,7 +44,7 @@ func TestReportJSON(t *testing.T) {
 		ExitStatus: ExitStatus{ExitCode: 137, Signal: 9, OOMKilled: true}, Seq: 3})
 	require.NoError(t, err)
 	require.JSONEq(t, `{"id":"c1","state":"DEAD","pid":42,"exitCode":137,"signal":9,"oomKilled":true,"seq":3}`, string(data))
-	data, err = json.Marshal(Register{ID: "c1", Pid: 7, Control: "/s.sock", State: StateReady})
+	data, err = json.Marshal(Register{ID: "c1", Pid: 7, Control: "/s.sock", State: StateReady, ContainerPid: 9})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"id":"c1","pid":7,"control":"/s.sock","state":"READY"}`, string(data))
+	require.JSONEq(t, `{"id":"c1","pid":7,"control":"/s.sock","state":"READY","containerPid":9}`, string(data))
 }

@@ -191,7 +191,7 @@ func (s *Shim) current() Report {
 // registration is what the link sends the manager at every (re)connect.
 func (s *Shim) registration() Register {
 	st := s.current()
-	reg := Register{ID: s.opts.ID, Pid: os.Getpid(), Control: s.opts.path(ControlSocket), State: st.State}
+	reg := Register{ID: s.opts.ID, Pid: os.Getpid(), Control: s.opts.path(ControlSocket), State: st.State, ContainerPid: st.Pid}
 	if st.State == StateDead {
 		reg.Exit = &st.ExitStatus
 	}

@@ -12,11 +12,12 @@ type ExitStatus struct {
 // RegisterRequest is a shim announcing itself: its pid, its control socket
 // and where its container is (READY, RUNNING, or DEAD with Exit).
 type RegisterRequest struct {
-	ID      string        `json:"id"`
-	Pid     int           `json:"pid"`
-	Control string        `json:"control"`
-	State   manager.State `json:"state"`
-	Exit    *ExitStatus   `json:"exit,omitempty"`
+	ID           string        `json:"id"`
+	Pid          int           `json:"pid"`
+	Control      string        `json:"control"`
+	ContainerPid int           `json:"containerPid,omitempty"` // the container's init
+	State        manager.State `json:"state"`
+	Exit         *ExitStatus   `json:"exit,omitempty"`
 }
 
 // RegisterResponse tells the shim how often to send heartbeats.

@@ -70,6 +70,9 @@ func (d *Daemon) register(req api.RegisterRequest) (api.RegisterResponse, error)
 	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
 		f := *cur.Facts
 		f.ShimPid, f.Control = req.Pid, req.Control
+		if req.ContainerPid > 0 {
+			f.Pid = req.ContainerPid
+		}
 		return arrive(cur, &f, req.State, exit), &f, nil
 	})
 	if err != nil {

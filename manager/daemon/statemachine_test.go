@@ -285,3 +285,18 @@ func TestStateMachine(t *testing.T) {
 	defer p.mu.Unlock()
 	require.Contains(t, p.calls, `/v1/signal {"signal":15}`)
 }
+
+// TestRegisterCarriesContainerPid: the state a shim registers with comes
+// with its container's pid, so a READY container has one before any
+// report arrives.
+func TestRegisterCarriesContainerPid(t *testing.T) {
+	h := newHarness(t, "none")
+	p := newPlayer(t, h)
+	id := p.newContainer(t)
+	_, err := h.shimAPI.Register(ctxT(t), api.RegisterRequest{ID: id, Pid: 4241, Control: p.control, State: manager.Ready, ContainerPid: 4242})
+	require.NoError(t, err)
+	c, err := h.client.Get(ctxT(t), id)
+	require.NoError(t, err)
+	require.Equal(t, manager.Ready, c.State)
+	require.Equal(t, 4242, c.Pid)
+}

@@ -175,7 +175,7 @@ func (s *Shim) sync() error {
 	}
 	s.sendMu.Lock()
 	s.mu.Lock()
-	req := api.RegisterRequest{ID: s.cfg.ID, Pid: os.Getpid(), Control: s.control, State: s.state}
+	req := api.RegisterRequest{ID: s.cfg.ID, Pid: os.Getpid(), Control: s.control, State: s.state, ContainerPid: os.Getpid()}
 	if s.state == manager.Dead {
 		exit := s.exit
 		req.Exit = &exit
