@@ -58,6 +58,8 @@ func TestManagerBadInput(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, manager.Dead, ct.State)
 		require.Contains(t, ct.Error, "/bin/nothing")
+		// It never ran, so it has no exit status for wait to pass on as a success.
+		requireOneLineError(t, m.cmctl("wait", id), "cmctl: container "+id+" never ran: launch ")
 		require.Empty(t, m.shimPids(), "the shim that failed is gone")
 		require.Empty(t, cgroupDirs(id))
 		require.Equal(t, id, m.cmctlOK("rm", "noprogram"))

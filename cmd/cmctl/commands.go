@@ -224,6 +224,11 @@ func cmdWait(c *cli, args []string) error {
 	if ct.State != manager.Dead {
 		return fmt.Errorf("container %s is %s: its exit status is unknown", ct.ID, ct.State)
 	}
+	if ct.Error != "" {
+		// DEAD because the manager gave up before the program ran: exit
+		// code 0 would read as the program's success.
+		return fmt.Errorf("container %s never ran: %s", ct.ID, ct.Error)
+	}
 	if c.json {
 		c.printJSON(ct)
 	} else {
