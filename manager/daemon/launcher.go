@@ -22,8 +22,8 @@ type ShimConfig struct {
 }
 
 // Launcher starts the shim of a container. Launch returns once the shim
-// runs on its own (detached, so the daemon never reaches it as a child);
-// the shim then registers on the shim socket by itself.
+// runs on its own (in a session of its own: it outlives the daemon); the
+// shim then registers on the shim socket by itself.
 type Launcher interface {
 	Launch(ctx context.Context, sc ShimConfig) error
 }
@@ -87,22 +87,23 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 		s, _ := bufio.NewReader(r).ReadString('\n')
 		line <- strings.TrimSpace(s)
 	}()
+	// From then on the shim runs on its own; shims reaps it when it exits.
+	handOver := func() {
+		pid := cmd.Process.Pid // Release forgets it
+		cmd.Process.Release()
+		shims.add(pid)
+	}
 	var msg string
 	select {
 	case msg = <-line:
 	case <-ctx.Done():
 		// Stop waiting, not the shim: killed half-way it would leave a
 		// half-made container. If it gets ready, it registers anyway.
-		pid := cmd.Process.Pid
-		cmd.Process.Release()
-		shims.add(pid)
+		handOver()
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, ctx.Err())
 	}
 	if msg == "ok" {
-		// From here the shim runs on its own; shims reaps it when it exits.
-		pid := cmd.Process.Pid
-		cmd.Process.Release()
-		shims.add(pid)
+		handOver()
 		return nil
 	}
 	cmd.Wait()
