@@ -254,11 +254,7 @@ func TestCgroupEntry(t *testing.T) {
 			v2 = "cgroup v2 by clone3)"
 		}
 	}
-	userns := func(s *specs.Spec) {
-		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
-	}
+	userns := func(s *specs.Spec) { fixture.WithUserNamespace(s, 100000, 200000) }
 	tests := []struct {
 		name string
 		edit func(*specs.Spec)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/capabilities"
+	"cm/tests/fixture"
 )
 
 // allCaps lists every capability this host's root may hold (no CAP_SYS_RESOURCE here).
@@ -174,11 +175,8 @@ func TestNoNewPrivileges(t *testing.T) {
 // TestUserNamespaceHostView: root inside, the mapped uid outside.
 func TestUserNamespaceHostView(t *testing.T) {
 	e := newEnv(t)
-	bundle := e.bundle(func(s *specs.Spec) {
-		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	}, "sleep", "300")
+	userns := func(s *specs.Spec) { fixture.WithUserNamespace(s, 100000, 100000) }
+	bundle := e.bundle(userns, "sleep", "300")
 	// The image belongs to the container's root, as a tool preparing it for user namespaces would arrange.
 	require.NoError(t, filepath.Walk(filepath.Join(bundle, "rootfs"), func(p string, _ os.FileInfo, err error) error {
 		if err == nil {
@@ -195,11 +193,7 @@ func TestUserNamespaceHostView(t *testing.T) {
 	require.Equal(t, 0, r.code)
 	require.Equal(t, 0, e.cmrun("delete", "--force", id).code)
 
-	r = e.run(e.bundle(func(s *specs.Spec) {
-		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	}, "sh", "-c", "id; stat -c %u /bin/busybox"))
+	r = e.run(e.bundle(userns, "sh", "-c", "id; stat -c %u /bin/busybox"))
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, "uid=0(root) gid=0(root)\n65534", strings.TrimSpace(r.stdout),
 		"host-owned files show up as the overflow uid")

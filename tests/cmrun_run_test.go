@@ -60,11 +60,7 @@ func TestRunInside(t *testing.T) {
 			want: "3\n /proc/self/fd\nok"},
 		{name: "oom score", edit: func(s *specs.Spec) { v := 500; s.Process.OOMScoreAdj = &v },
 			args: []string{"cat", "/proc/self/oom_score_adj"}, want: "500"},
-		{name: "user namespace", edit: func(s *specs.Spec) {
-			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
-		}, args: []string{"sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; echo x > /dev/null && echo null-ok"},
+		{name: "user namespace", edit: func(s *specs.Spec) { fixture.WithUserNamespace(s, 100000, 200000) }, args: []string{"sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; echo x > /dev/null && echo null-ok"},
 			want: "0\n 0 100000 65536\n 0 200000 65536\nnull-ok"},
 		{name: "linux.devices", edit: func(s *specs.Spec) {
 			mode, uid, gid := os.FileMode(0o600), uint32(0), uint32(2)

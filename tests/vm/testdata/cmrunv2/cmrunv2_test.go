@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/runtime"
+	"cm/tests/fixture"
 )
 
 // TestMain lets this binary be its own container init, as cmrun is: the
@@ -29,16 +30,7 @@ func TestMain(m *testing.M) {
 func TestCgroupV2Entry(t *testing.T) {
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "bundle")
-	rootfs := filepath.Join(bundle, "rootfs")
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(rootfs, d), 0o755))
-	}
-	busybox, err := os.ReadFile("/bin/busybox")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), busybox, 0o755))
-	for _, applet := range []string{"sh", "cat"} {
-		require.NoError(t, os.Symlink("busybox", filepath.Join(rootfs, "bin", applet)))
-	}
+	require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
 	s := runtime.DefaultSpec()
 	s.Process.Terminal = false
 	s.Process.Args = []string{"sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/pids.max"}
