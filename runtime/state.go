@@ -16,6 +16,10 @@ import (
 	"cm/cgroupfs"
 )
 
+// DefaultRoot is where cmrun and cmshim keep containers' state unless
+// told otherwise (--root, --runtime-root).
+const DefaultRoot = "/run/cmrun"
+
 // The files of a container's state directory, <root>/<id>/.
 const (
 	stateFile = "state.json" // written once the init is waiting for start

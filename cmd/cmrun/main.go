@@ -73,7 +73,7 @@ func cmrun(argv []string) int {
 	g := &globals{}
 	fs := pflag.NewFlagSet("cmrun", pflag.ContinueOnError)
 	fs.SetInterspersed(false) // global flags end at the command name
-	fs.StringVar(&g.root, "root", "/run/cmrun", "directory for container state")
+	fs.StringVar(&g.root, "root", runtime.DefaultRoot, "directory for container state")
 	fs.StringVar(&g.logPath, "log", "", "also write log messages to this file")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")

@@ -60,7 +60,7 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	fs.StringVar(&o.Bundle, "bundle", "", "OCI bundle directory")
 	fs.StringVar(&o.StateDir, "state-dir", "", "directory for the shim's socket, status and logs")
 	fs.StringVar(&o.Manager, "manager", "", "the manager's shim socket")
-	fs.StringVar(&o.RuntimeRoot, "runtime-root", "/run/cmrun", "state root of the runtime")
+	fs.StringVar(&o.RuntimeRoot, "runtime-root", runtime.DefaultRoot, "state root of the runtime")
 	fs.Int64Var(&o.LogMax, "log-max", shim.DefaultLogMax, "rotate container.log past this many bytes (0: never)")
 	fs.BoolVar(&o.Init, "init", false, "run cminit as PID 1: forwards signals, reaps zombies")
 	fs.IntVar(&readyFd, "ready-fd", -1, "be the daemon in this process and write \"ok\" or the error, one line, to this descriptor (for launchers)")

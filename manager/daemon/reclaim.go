@@ -18,16 +18,13 @@ type Reclaimer interface {
 	Reclaim(ctx context.Context, id string) error
 }
 
-// DefaultRuntimeRoot is cmshim's --runtime-root when the launcher sets none.
-const DefaultRuntimeRoot = "/run/cmrun"
-
 // Reclaim SIGKILLs every process in the container's cgroup, removes the
 // cgroup and the runtime's state. A container the runtime does not know
 // (the shim deleted it, or never created it) is not an error.
 func (l ExecLauncher) Reclaim(ctx context.Context, id string) error {
 	root := l.RuntimeRoot
 	if root == "" {
-		root = DefaultRuntimeRoot
+		root = runtime.DefaultRoot // cmshim's, when the launcher sets no --runtime-root
 	}
 	if err := runtime.Delete(root, id, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
 		return fmt.Errorf("reclaim container %s: %w", id, err)
