@@ -62,17 +62,10 @@ func startDaemon(t *testing.T, dir string) *daemonProc {
 			t.Logf("cmanagerd log:\n%s", p.log)
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := p.client.Info(ctx)
-		cancel()
-		if err == nil {
-			return p
-		}
-		require.True(t, time.Now().Before(deadline), "cmanagerd never answered: %v\n%s", err, p.log)
-		time.Sleep(20 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, p.client.WaitUp(ctx), "%s", p.log)
+	return p
 }
 
 // TestCrashAndRestart kills cmanagerd with SIGKILL in the middle of a burst

@@ -139,15 +139,7 @@ func waitForSocket(t *testing.T, path string) {
 	t.Helper()
 	c := api.NewClient(path)
 	defer c.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := c.Info(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "cmanagerd never answered: %v", err)
-		time.Sleep(20 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, c.WaitUp(ctx))
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"cm/manager"
 )
@@ -219,6 +220,24 @@ func (c *Client) Logs(ctx context.Context, ref string, follow bool) (io.ReadClos
 func (c *Client) Info(ctx context.Context) (Info, error) {
 	var out Info
 	return out, c.Do(ctx, http.MethodGet, "/v1/info", nil, &out)
+}
+
+// WaitUp returns once the daemon answers, trying every 20 ms, or with
+// the last error when ctx ends: for whoever has just started it.
+func (c *Client) WaitUp(ctx context.Context) error {
+	for {
+		attempt, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := c.Info(attempt)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("daemon on %s did not answer: %w", c.socket, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // EventStream reads GET /v1/events one event at a time.

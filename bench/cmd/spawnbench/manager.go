@@ -156,20 +156,13 @@ func startDaemon(daemonBin, shimBin, dir string) (*daemon, error) {
 		return nil, fmt.Errorf("start cmanagerd: %w", err)
 	}
 	d := &daemon{cmd: cmd, client: api.NewClient(sock), log: logPath}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := d.client.Info(ctx)
-		cancel()
-		if err == nil {
-			return d, nil
-		}
-		if time.Now().After(deadline) {
-			d.stop()
-			return nil, fmt.Errorf("cmanagerd did not answer on %s within 10s (see %s): %w", sock, logPath, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.client.WaitUp(ctx); err != nil {
+		d.stop()
+		return nil, fmt.Errorf("%w within 10s (see %s)", err, logPath)
 	}
+	return d, nil
 }
 
 // stop ends the daemon with SIGTERM, as a service manager would. The
