@@ -2,8 +2,9 @@ package bench
 
 import (
 	"fmt"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Throughput is how fast one contender got through a number of
@@ -56,37 +57,15 @@ func (m Meter) InterleavedThroughput(cmds []Command, n, parallel, chunks int) ([
 // batch runs n containers of c, at most parallel at once, and returns the
 // wall time from the first start to the last exit.
 func (m Meter) batch(c Command, n, parallel int) (time.Duration, error) {
-	if parallel < 1 {
-		parallel = 1
-	}
-	jobs := make(chan struct{}, n)
-	for i := 0; i < n; i++ {
-		jobs <- struct{}{}
-	}
-	close(jobs)
-
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
+	var g errgroup.Group
+	g.SetLimit(max(parallel, 1))
 	start := time.Now()
-	for w := 0; w < parallel; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range jobs {
-				if _, err := m.Spawn(c); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		}()
+	for range n {
+		g.Go(func() error {
+			_, err := m.Spawn(c)
+			return err
+		})
 	}
-	wg.Wait()
-	return time.Since(start), firstErr
+	err := g.Wait()
+	return time.Since(start), err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"cm/manager"
 	"cm/manager/api"
@@ -42,39 +43,33 @@ func TestManagerHundredContainers(t *testing.T) {
 	m := startManager(t, t.TempDir(), "--heartbeat", "2s")
 	began := time.Now()
 
-	var mu sync.Mutex
-	var cts []api.Container
-	var wg sync.WaitGroup
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for i := range n {
-			next <- i
-		}
-	}()
-	for range 8 {
-		wg.Go(func() {
-			for i := range next {
-				ct, err := m.Client.Create(m.ctx(), api.CreateRequest{
-					Name: fmt.Sprintf("sleeper-%03d", i), Rootfs: managerRootfs(), Args: []string{"sleep", "1000"},
-				})
-				if !assertNoError(t, err) {
-					return
-				}
-				if ct, err = m.Client.Wait(m.ctx(), ct.ID, manager.Ready, manager.Dead, manager.Lost); !assertNoError(t, err) {
-					return
-				}
-				if ct, err = m.Client.Start(m.ctx(), ct.ID); !assertNoError(t, err) {
-					return
-				}
-				mu.Lock()
-				cts = append(cts, ct)
-				mu.Unlock()
+	var (
+		mu  sync.Mutex
+		cts []api.Container
+		g   errgroup.Group // eight clients at once
+	)
+	g.SetLimit(8)
+	for i := range n {
+		g.Go(func() error {
+			ct, err := m.Client.Create(m.ctx(), api.CreateRequest{
+				Name: fmt.Sprintf("sleeper-%03d", i), Rootfs: managerRootfs(), Args: []string{"sleep", "1000"},
+			})
+			if err != nil {
+				return err
 			}
+			if ct, err = m.Client.Wait(m.ctx(), ct.ID, manager.Ready, manager.Dead, manager.Lost); err != nil {
+				return err
+			}
+			if ct, err = m.Client.Start(m.ctx(), ct.ID); err != nil {
+				return err
+			}
+			mu.Lock()
+			cts = append(cts, ct)
+			mu.Unlock()
+			return nil
 		})
 	}
-	wg.Wait()
-	require.False(t, t.Failed())
+	require.NoError(t, g.Wait())
 	require.Len(t, cts, n)
 	t.Logf("%d containers created and started in %v", n, time.Since(began).Round(time.Millisecond))
 
@@ -107,23 +102,15 @@ func TestManagerHundredContainers(t *testing.T) {
 	t.Logf("cmanagerd: VmRSS %.1f MB", float64(memKB(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid), "VmRSS"))/1024)
 
 	began = time.Now()
-	ids := make(chan string)
-	go func() {
-		defer close(ids)
-		for _, ct := range running {
-			ids <- ct.ID
-		}
-	}()
-	for range 8 {
-		wg.Go(func() {
-			for id := range ids {
-				_, err := m.Client.Delete(m.ctx(), id, true)
-				assertNoError(t, err)
-			}
+	var rm errgroup.Group
+	rm.SetLimit(8)
+	for _, ct := range running {
+		rm.Go(func() error {
+			_, err := m.Client.Delete(m.ctx(), ct.ID, true)
+			return err
 		})
 	}
-	wg.Wait()
-	require.False(t, t.Failed())
+	require.NoError(t, rm.Wait())
 	t.Logf("%d containers removed in %v", n, time.Since(began).Round(time.Millisecond))
 	list, err := m.Client.List(m.ctx())
 	require.NoError(t, err)
@@ -133,15 +120,6 @@ func TestManagerHundredContainers(t *testing.T) {
 		require.False(t, fixture.Alive(ct.Pid))
 	}
 	m.requireNoShims()
-}
-
-// assertNoError is require.NoError for goroutines other than the test's.
-func assertNoError(t *testing.T, err error) bool {
-	if err != nil {
-		t.Errorf("%v", err)
-		return false
-	}
-	return true
 }
 
 // shimPidSet is shimPids as a set's keys.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"cm/bench"
 	"cm/manager"
@@ -272,64 +273,35 @@ func (b managerClient) remove(ctx context.Context, id string) error {
 // RUNNING. The ids are returned even on error, for the clean-up.
 func (b managerClient) startMany(ctx context.Context, n, parallel int) ([]string, time.Duration, error) {
 	var (
-		mu       sync.Mutex
-		ids      []string
-		firstErr error
-		wg       sync.WaitGroup
+		mu  sync.Mutex
+		ids []string
+		g   errgroup.Group
 	)
-	jobs := make(chan struct{}, n)
-	for range n {
-		jobs <- struct{}{}
-	}
-	close(jobs)
+	g.SetLimit(parallel)
 	began := time.Now()
-	for range parallel {
-		wg.Go(func() {
-			for range jobs {
-				rt, err := b.createRunning(ctx, false)
+	for range n {
+		g.Go(func() error {
+			rt, err := b.createRunning(ctx, false)
+			if rt.id != "" {
 				mu.Lock()
-				if rt.id != "" {
-					ids = append(ids, rt.id)
-				}
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
+				ids = append(ids, rt.id)
 				mu.Unlock()
-				if err != nil {
-					return
-				}
 			}
+			return err
 		})
 	}
-	wg.Wait()
-	return ids, time.Since(began), firstErr
+	err := g.Wait()
+	return ids, time.Since(began), err
 }
 
-// removeAll kills and deletes ids, parallel at a time.
+// removeAll kills and deletes ids, parallel at a time; it tries them all.
 func (b managerClient) removeAll(ctx context.Context, ids []string, parallel int) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	jobs := make(chan string, len(ids))
+	var g errgroup.Group
+	g.SetLimit(parallel)
 	for _, id := range ids {
-		jobs <- id
+		g.Go(func() error { return b.remove(ctx, id) })
 	}
-	close(jobs)
-	for range parallel {
-		wg.Go(func() {
-			for id := range jobs {
-				if err := b.remove(ctx, id); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // measureMemory reads the resident memory of every shim of ids and of the
