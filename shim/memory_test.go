@@ -5,13 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"cm/bench"
 	"cm/runtime"
 	"cm/shim"
 )
@@ -32,25 +32,11 @@ func TestShimFootprint(t *testing.T) {
 	// (shim/memory.go): read what it costs from then on.
 	time.Sleep(1500 * time.Millisecond)
 
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
+	mem, err := bench.ProcMemory(p.pid)
 	require.NoError(t, err)
-	fields := map[string]string{}
-	for _, line := range strings.Split(string(status), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			fields[k] = strings.TrimSpace(v)
-		}
-	}
-	require.Contains(t, fields, "VmRSS")
-	require.NotEqual(t, "0 kB", fields["VmRSS"])
-	t.Logf("shim VmRSS %s (RssAnon %s, RssFile %s shared with every other shim), threads %s",
-		fields["VmRSS"], fields["RssAnon"], fields["RssFile"], fields["Threads"])
-	rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", p.pid))
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(rollup), "\n") {
-		if strings.HasPrefix(line, "Pss:") || strings.HasPrefix(line, "Pss_Anon:") {
-			t.Logf("shim %s", strings.Join(strings.Fields(line), " "))
-		}
-	}
+	require.NotZero(t, mem.RSS)
+	t.Logf("shim VmRSS %d kB (RssAnon %d kB; the rest is shared with every other shim), Pss %d kB",
+		mem.RSS, mem.Anon, mem.Pss)
 }
 
 // BenchmarkCreateStart compares the two ways a shim can make a container

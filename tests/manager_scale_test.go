@@ -2,10 +2,7 @@ package tests
 
 import (
 	"fmt"
-	"os"
-	"sort"
-	"strconv"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,26 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
+	"cm/bench"
 	"cm/manager"
 	"cm/manager/api"
 
 	"cm/tests/fixture"
 )
-
-// memKB reads one "Name:   N kB" field of a /proc file; 0 if it is missing.
-func memKB(path, field string) int {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return kb
-		}
-	}
-	return 0
-}
 
 // TestManagerHundredContainers (issue 6): the daemon supervises 100 real
 // containers at once, each with its own shim. All of them run; the shims'
@@ -77,29 +60,30 @@ func TestManagerHundredContainers(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, running, n, "all RUNNING")
 	shims := map[int]bool{}
-	var rss, pss, anon []int
+	var rss, pss, anon []int64
 	for _, ct := range running {
 		require.True(t, fixture.Alive(ct.Pid), "container %s", ct.Name)
 		require.True(t, fixture.Alive(ct.ShimPid), "shim of %s", ct.Name)
 		require.NotEmpty(t, fixture.ProcessesInCgroup(ct.ID), "cgroup of %s", ct.Name)
 		shims[ct.ShimPid] = true
-		status := fmt.Sprintf("/proc/%d/status", ct.ShimPid)
-		rss = append(rss, memKB(status, "VmRSS"))
-		anon = append(anon, memKB(status, "RssAnon"))
-		pss = append(pss, memKB(fmt.Sprintf("/proc/%d/smaps_rollup", ct.ShimPid), "Pss"))
+		mem, err := bench.ProcMemory(ct.ShimPid)
+		require.NoError(t, err)
+		rss, anon, pss = append(rss, mem.RSS), append(anon, mem.Anon), append(pss, mem.Pss)
 	}
 	require.Len(t, shims, n, "one shim per container")
 	require.Equal(t, shims, m.shimPidSet(), "the daemon's shims are exactly these")
-	for name, v := range map[string][]int{"VmRSS": rss, "RssAnon": anon, "Pss": pss} {
-		sort.Ints(v)
-		total := 0
+	for name, v := range map[string][]int64{"VmRSS": rss, "RssAnon": anon, "Pss": pss} {
+		slices.Sort(v)
+		total := int64(0)
 		for _, kb := range v {
 			total += kb
 		}
 		t.Logf("%d shims, %-7s total %6.1f MB; per shim: mean %5.1f MB, min %5.1f, median %5.1f, max %5.1f",
 			n, name, float64(total)/1024, float64(total)/1024/n, float64(v[0])/1024, float64(v[n/2])/1024, float64(v[n-1])/1024)
 	}
-	t.Logf("cmanagerd: VmRSS %.1f MB", float64(memKB(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid), "VmRSS"))/1024)
+	daemon, err := bench.ProcMemory(m.cmd.Process.Pid)
+	require.NoError(t, err)
+	t.Logf("cmanagerd: VmRSS %.1f MB", float64(daemon.RSS)/1024)
 
 	began = time.Now()
 	var rm errgroup.Group

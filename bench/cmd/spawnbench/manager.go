@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -312,57 +311,21 @@ func (r *managerResult) measureMemory(ctx context.Context, c *api.Client, ids []
 		if err != nil {
 			return err
 		}
-		st, err := procStatus(got.ShimPid)
+		m, err := bench.ProcMemory(got.ShimPid)
 		if err != nil {
 			return err
 		}
 		r.shims++
-		r.shimRSS = append(r.shimRSS, st["VmRSS"])
-		r.shimAnon = append(r.shimAnon, st["RssAnon"])
-		if pss, err := procPss(got.ShimPid); err == nil {
-			r.shimPss = append(r.shimPss, pss)
-		}
+		r.shimRSS = append(r.shimRSS, m.RSS)
+		r.shimAnon = append(r.shimAnon, m.Anon)
+		r.shimPss = append(r.shimPss, m.Pss)
 	}
-	st, err := procStatus(daemonPid)
+	m, err := bench.ProcMemory(daemonPid)
 	if err != nil {
 		return err
 	}
-	r.daemonRSSKiB = st["VmRSS"]
+	r.daemonRSSKiB = m.RSS
 	return nil
-}
-
-// procStatus returns the "NAME: N kB" fields of /proc/PID/status in KiB.
-func procStatus(pid int) (map[string]int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil, fmt.Errorf("memory of pid %d: %w", pid, err)
-	}
-	out := map[string]int64{}
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasSuffix(v, " kB") {
-			continue
-		}
-		if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, " kB")), 10, 64); err == nil {
-			out[k] = n
-		}
-	}
-	return out, nil
-}
-
-// procPss returns the proportional set size of pid in KiB: shared pages
-// (the shim binary's text, libc) divided among the processes mapping them.
-func procPss(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "Pss:" {
-			return strconv.ParseInt(f[1], 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no Pss in /proc/%d/smaps_rollup", pid)
 }
 
 // summary writes the manager section of the report.
