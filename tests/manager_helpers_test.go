@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cm/cgroupfs"
 	"cm/manager"
 	"cm/manager/api"
 	"cm/runtime"
@@ -266,7 +267,6 @@ func (m *managerProc) shimPids() []int {
 		if err != nil {
 			continue
 		}
-		// The shim daemon runs as /proc/self/exe with cmshim's arguments.
 		if strings.Contains(string(cmdline), "\x00--manager\x00"+m.ShimSocket+"\x00") {
 			pids = append(pids, pid)
 		}
@@ -295,23 +295,15 @@ func cgroupDirs(id string) []string {
 	return append(dirs, more...)
 }
 
-// removeCgroup kills every process in the container's cgroups and removes them.
+// removeCgroup kills every process in the container's cgroup and removes it.
 func removeCgroup(id string) {
-	for _, dir := range cgroupDirs(id) {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-			if len(strings.TrimSpace(string(procs))) == 0 {
-				break
-			}
-			for _, f := range strings.Fields(string(procs)) {
-				if pid, err := strconv.Atoi(f); err == nil {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		os.Remove(dir)
+	host, err := cgroupfs.Detect()
+	if err != nil {
+		return
+	}
+	if g, err := host.Group("/cm/" + id); err == nil {
+		g.KillAll(syscall.SIGKILL)
+		g.Destroy()
 	}
 }
 
