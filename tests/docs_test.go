@@ -166,13 +166,14 @@ func runDocsSession(t *testing.T, blocks []docsBlock) {
 	out, err := exec.Command("cp", "-a", rootfsProto, rootfs).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	socket := filepath.Join(dir, "cm.sock")
+	m := startManager(t, dir)
+	socket := m.Socket
 	env := append(os.Environ(),
 		"PATH="+binDir+":"+os.Getenv("PATH"),
 		"CM_SOCKET="+socket,
 		"ROOTFS="+rootfs,
 	)
-	daemonLog := startDocsDaemon(t, dir, socket, env)
+	daemonLog := m.log
 
 	// One script: each block runs in the same shell (variables carry
 	// over), its output in a file of its own, its index written to fd 3
@@ -241,58 +242,6 @@ func runDocsSession(t *testing.T, blocks []docsBlock) {
 }
 
 func docsOutFile(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("block-%d.out", i)) }
-
-// startDocsDaemon runs a cmanagerd on socket; at cleanup it removes every
-// container left (a failed session's) and stops the daemon. It returns
-// a function reading the daemon's log so far.
-func startDocsDaemon(t *testing.T, dir, socket string, env []string) func() string {
-	t.Helper()
-	logPath := filepath.Join(dir, "cmanagerd.log")
-	logFile, err := os.Create(logPath)
-	require.NoError(t, err)
-	defer logFile.Close()
-	daemon := exec.Command(filepath.Join(binDir, "cmanagerd"),
-		"--state-dir", filepath.Join(dir, "state"), "--socket", socket,
-		"--shim-socket", filepath.Join(dir, "shim.sock"), "--runtime-root", filepath.Join(dir, "run"))
-	daemon.Env = env
-	daemon.Stdout, daemon.Stderr = logFile, logFile
-	require.NoError(t, daemon.Start())
-	cmctl := func(args ...string) (string, error) {
-		out, err := exec.Command(filepath.Join(binDir, "cmctl"), append([]string{"--socket", socket}, args...)...).CombinedOutput()
-		return string(out), err
-	}
-	t.Cleanup(func() {
-		if ids, err := cmctl("ps", "--quiet"); err == nil {
-			for _, id := range strings.Fields(ids) {
-				cmctl("rm", "--force", id)
-			}
-		}
-		daemon.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- daemon.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			daemon.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := cmctl("info"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			data, _ := os.ReadFile(logPath)
-			t.Fatalf("cmanagerd never answered on %s:\n%s", socket, data)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return func() string {
-		data, _ := os.ReadFile(logPath)
-		return string(data)
-	}
-}
 
 // Markers around a generated diagram embedded in a Markdown file; make
 // docs rewrites what is between them (docs/embed.sh).
