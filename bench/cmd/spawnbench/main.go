@@ -186,9 +186,8 @@ func run(o options) error {
 
 	var mgr *managerResult
 	if o.manager {
-		progress(fmt.Sprintf("manager: %d round trips, then %d containers with 1 and %d clients", o.managerRuns, o.managerContainers, o.parallel))
 		if mgr, err = managerBench(o, work, bundle); err != nil {
-			return fmt.Errorf("manager: %w", err)
+			return err
 		}
 	}
 

@@ -52,6 +52,15 @@ type managerResult struct {
 // parallel clients. The containers run `sleep 1000` from the spawn
 // benchmark's bundle, with the same config.json.
 func managerBench(o options, work, bundle string) (*managerResult, error) {
+	progress(fmt.Sprintf("manager: %d round trips, then %d containers with 1 and %d clients", o.managerRuns, o.managerContainers, o.parallel))
+	r, err := measureManager(o, work, bundle)
+	if err != nil {
+		return nil, fmt.Errorf("manager: %w", err)
+	}
+	return r, nil
+}
+
+func measureManager(o options, work, bundle string) (*managerResult, error) {
 	daemonBin, err := filepath.Abs(o.cmanagerd)
 	if err != nil {
 		return nil, fmt.Errorf("cmanagerd path: %w", err)

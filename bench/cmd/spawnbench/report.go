@@ -143,10 +143,9 @@ func kernel() string {
 // managerOnly runs only the manager benchmark (spawnbench --spawn=false)
 // and writes its section to manager.md, leaving the spawn report alone.
 func managerOnly(o options, work, bundle, loadBefore string) error {
-	progress(fmt.Sprintf("manager: %d round trips, then %d containers with 1 and %d clients", o.managerRuns, o.managerContainers, o.parallel))
 	m, err := managerBench(o, work, bundle)
 	if err != nil {
-		return fmt.Errorf("manager: %w", err)
+		return err
 	}
 	var w strings.Builder
 	fmt.Fprintf(&w, "# Manager benchmark\n\n%s, Linux %s, %d CPUs, load average %s before and %s after.\n\n",
