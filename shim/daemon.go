@@ -7,47 +7,31 @@ import (
 	"log"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// readyFdEnv marks the daemon and names the descriptor on which it tells
-// the process that started it "ok", or why it failed, in one line.
-const readyFdEnv = "_CMSHIM_READY_FD"
-
-// IsDaemon reports whether this process is the daemon Daemonize started.
-func IsDaemon() bool { return os.Getenv(readyFdEnv) != "" }
-
-// Daemonize starts the daemon: this binary again, with the same
-// arguments, in a session of its own, so it is nobody's child to reap
-// once we exit and no terminal's signals reach it. It returns the
-// daemon's pid once the container is created and the control socket
-// listens, or the daemon's error. The daemon's own messages go to
-// shim.log in the state directory.
+// Daemonize starts the daemon: this binary again, as "cmshim --ready-fd 3"
+// with the same arguments, in a session of its own, so it is nobody's
+// child to reap once we exit and no terminal's signals reach it. It
+// returns the daemon's pid once the container is created and the control
+// socket listens, or the daemon's error. (A launcher that can read the
+// ready line itself, as cmanagerd does, starts cmshim --ready-fd
+// directly and saves every container this second start.)
 func Daemonize(o Options, args []string) (int, error) {
 	if err := o.Check(); err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
-		return 0, fmt.Errorf("create state directory: %w", err)
-	}
-	shimLog, err := os.OpenFile(o.path(ShimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return 0, fmt.Errorf("open shim log: %w", err)
-	}
-	defer shimLog.Close()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("create ready pipe: %w", err)
 	}
 	defer r.Close()
-	cmd := exec.Command("/proc/self/exe", args...)
-	cmd.Env = append(os.Environ(), readyFdEnv+"=3") // ExtraFiles[0] is fd 3
-	cmd.ExtraFiles = []*os.File{w}
-	cmd.Stdout, cmd.Stderr = shimLog, shimLog
-	cmd.Dir = "/" // do not keep the caller's directory busy
+	cmd := exec.Command("/proc/self/exe", append([]string{"--ready-fd", "3"}, args...)...)
+	cmd.ExtraFiles = []*os.File{w} // fd 3
+	cmd.Stderr = os.Stderr         // until Detach sends the daemon's output to shim.log
+	cmd.Dir = "/"                  // do not keep the caller's directory busy
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	w.Close() // now only the daemon holds the write end
@@ -68,11 +52,9 @@ func Daemonize(o Options, args []string) (int, error) {
 	return 0, errors.New(line)
 }
 
-// Detach makes this process the daemon when a launcher started it as
-// one (cmshim --ready-fd): in a session of its own, as Daemonize would
-// have, but without starting the binary a second time, which costs a
-// few milliseconds of every container's start. It sends stdout and
-// stderr to shim.log and returns the ready descriptor for RunDaemon.
+// Detach makes this process the daemon (cmshim --ready-fd, started by
+// Daemonize or by a launcher): in a session of its own, its stdout and
+// stderr sent to shim.log. It returns the ready descriptor for RunDaemon.
 func Detach(o Options, readyFd int) (*os.File, error) {
 	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) { // EPERM: already a session leader
 		return nil, fmt.Errorf("setsid: %w", err)
@@ -94,27 +76,18 @@ func Detach(o Options, readyFd int) (*os.File, error) {
 	return os.NewFile(uintptr(readyFd), "ready"), nil
 }
 
-// RunDaemon is the daemon's main: Run, with readiness reported on ready
-// (from Detach), or else to the process waiting in Daemonize.
+// RunDaemon is the daemon's main: Run, with readiness reported as one
+// line on ready (from Detach) to whoever started the daemon.
 func RunDaemon(o Options, ready *os.File) error {
 	log.SetPrefix(fmt.Sprintf("cmshim %s[%d]: ", o.ID, os.Getpid()))
-	if ready == nil {
-		if fd, err := strconv.Atoi(os.Getenv(readyFdEnv)); err == nil {
-			unix.CloseOnExec(fd) // the container must not inherit it
-			ready = os.NewFile(uintptr(fd), "ready")
-		}
-	}
-	os.Unsetenv(readyFdEnv)
 	err := Run(o, func(err error) {
 		msg := "ok"
 		if err != nil {
 			msg = strings.ReplaceAll(err.Error(), "\n", " ")
 			log.Printf("%s", msg)
 		}
-		if ready != nil {
-			fmt.Fprintln(ready, msg)
-			ready.Close()
-		}
+		fmt.Fprintln(ready, msg)
+		ready.Close()
 	})
 	log.Printf("exiting")
 	return err

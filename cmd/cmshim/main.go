@@ -26,21 +26,15 @@ func main() {
 		os.Exit(2)
 	}
 	if readyFd >= 0 {
-		// A launcher (the manager) started us to be the daemon.
+		// The daemon, started by Daemonize below or by a launcher (the
+		// manager). Re-executed as /proc/self/exe, ps would call it "exe".
+		runtime.SetProcessName("cmshim")
 		ready, err := shim.Detach(o, readyFd)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cmshim:", err)
 			os.Exit(1)
 		}
 		if err := shim.RunDaemon(o, ready); err != nil {
-			os.Exit(1)
-		}
-		return
-	}
-	if shim.IsDaemon() {
-		// Re-executed as /proc/self/exe, ps would call the daemon "exe".
-		runtime.SetProcessName("cmshim")
-		if err := shim.RunDaemon(o, nil); err != nil {
 			os.Exit(1)
 		}
 		return
