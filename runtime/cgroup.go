@@ -74,8 +74,8 @@ func (p *pendingCgroup) wait() (cgroup, error) {
 	return p.cg, p.err
 }
 
-// ready wraps a cgroup that already exists (exec) as a pending one.
-func ready(cg cgroup) *pendingCgroup {
+// existingCgroup wraps a cgroup that already exists (exec) as a pending one.
+func existingCgroup(cg cgroup) *pendingCgroup {
 	p := &pendingCgroup{done: make(chan struct{}), cg: cg}
 	close(p.done)
 	return p

@@ -86,7 +86,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	b := &Bundle{Dir: c.Bundle, Rootfs: c.Rootfs, Spec: &spec}
 	cfg := initConfig{ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter, Exec: true}
-	p, err := spawn(spawnRequest{c: c, cfg: cfg, boot: boot, cg: ready(cg), console: console, trace: o.Trace, warn: o.warn})
+	p, err := spawn(spawnRequest{c: c, cfg: cfg, boot: boot, cg: existingCgroup(cg), console: console, trace: o.Trace, warn: o.warn})
 	if console != nil && tty == nil {
 		console.Close()
 	}
