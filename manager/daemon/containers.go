@@ -28,29 +28,32 @@ func (d *Daemon) lookup(ref string) (*entry, error) {
 
 // create records a new container in CREATING and queues its preparation.
 // It answers once the container is on disk.
-func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, error) {
+// It returns the snapshot it recorded, CREATING: the executor may move the
+// container on before the caller renders its answer.
+func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, *manager.Snapshot, error) {
 	if err := validateCreate(&req); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := time.Now()
 	e := manager.NewEntry(newID(), req.Name, now, req, manager.Snapshot{State: manager.Creating, Facts: &manager.Facts{Changed: now}})
 	if err := d.table.Add(e); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	data, err := encodeRecord(e, e.Snap())
+	created := e.Snap()
+	data, err := encodeRecord(e, created)
 	if err == nil {
 		err = d.store.Create(e.ID, data)
 	}
 	if err != nil {
 		d.table.Remove(e)
-		return nil, fmt.Errorf("record new container: %w", err)
+		return nil, nil, fmt.Errorf("record new container: %w", err)
 	}
 	d.bus.Publish(api.Event{Type: api.EventCreated, ID: e.ID, Name: e.Name, To: manager.Creating, By: manager.Client.String()})
 	if err := d.exec.Submit(ctx, func(ctx context.Context) { d.prepare(ctx, e) }); err != nil {
 		// It exists and says why it will never run.
 		d.fail(e, fmt.Errorf("not prepared: %w", err))
 	}
-	return e, nil
+	return e, created, nil
 }
 
 // prepare is the executor's part of create: write the bundle, launch the

@@ -41,11 +41,11 @@ func (d *Daemon) handleCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	e, err := d.create(r.Context(), req)
+	e, created, err := d.create(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, d.view(e, e.Snap()))
+	writeJSON(w, http.StatusCreated, d.view(e, created))
 	return nil
 }
 
