@@ -173,7 +173,7 @@ func TestSecurityStateRoot(t *testing.T) {
 		// make the root first.
 		shared := filepath.Join(e.dir, "shared")
 		require.NoError(t, os.Mkdir(shared, 0o755))
-		require.NoError(t, os.Chmod(shared, 0o1777))
+		require.NoError(t, os.Chmod(shared, os.ModeSticky|0o777))
 		e.root = filepath.Join(shared, "state")
 		// The attacker makes the root (and its cache directory) before
 		// root's first container, so root's files land in its directories.

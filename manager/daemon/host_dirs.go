@@ -1,15 +1,14 @@
 package daemon
 
-import (
-	"path/filepath"
-	"strings"
-)
+import "path/filepath"
 
 // hostSystemDirs are directories of the host that must never be a
 // container's root filesystem: the runtime would make mount points in
 // them and the container would run on (and, read-write, change) the
 // host's own files.
 var hostSystemDirs = map[string]bool{
+	"/lib": true, "/lib32": true, "/lib64": true, "/libx32": true,
+	"/usr/lib32": true, "/usr/lib64": true, "/usr/libx32": true,
 	"/bin": true, "/boot": true, "/dev": true, "/etc": true, "/home": true, "/opt": true,
 	"/proc": true, "/root": true, "/run": true, "/sbin": true, "/srv": true, "/sys": true,
 	"/tmp": true, "/usr": true, "/var": true,
@@ -18,15 +17,8 @@ var hostSystemDirs = map[string]bool{
 	"/var/lib": true, "/var/log": true, "/var/cache": true, "/var/tmp": true, "/var/spool": true, "/var/mail": true,
 }
 
-// isHostSystemDir reports whether the resolved path is one of them
-// (/lib, /lib64, /usr/lib32... included).
-func isHostSystemDir(resolved string) bool {
-	if hostSystemDirs[resolved] {
-		return true
-	}
-	dir, base := filepath.Split(resolved)
-	return (dir == "/" || dir == "/usr/") && strings.HasPrefix(base, "lib")
-}
+// isHostSystemDir reports whether the resolved path is one of them.
+func isHostSystemDir(resolved string) bool { return hostSystemDirs[resolved] }
 
 // checkHostRootfs refuses a root filesystem that is, or resolves to, the
 // host's "/" or one of its system directories. field prefixes the
