@@ -83,7 +83,34 @@ func Load(root, id string) (*Container, error) {
 	if err := json.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
 	}
+	if err := c.checkConsistent(id); err != nil {
+		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
+	}
 	return c, nil
+}
+
+// checkConsistent refuses a state file that names another container or a
+// cgroup other than the one its config puts it in: kill --all and delete
+// act on every process of that cgroup.
+func (c *Container) checkConsistent(id string) error {
+	if c.ID != id {
+		return fmt.Errorf("it records id %q", c.ID)
+	}
+	if c.CgroupPath == "" {
+		return nil
+	}
+	cgroupsPath := ""
+	if c.Config != nil && c.Config.Linux != nil {
+		cgroupsPath = c.Config.Linux.CgroupsPath
+	}
+	want, err := cgroupfs.ResolvePath(cgroupsPath, id)
+	if err != nil {
+		return err
+	}
+	if c.CgroupPath != want {
+		return fmt.Errorf("cgroupPath %q is not %q, where linux.cgroupsPath puts it", c.CgroupPath, want)
+	}
+	return nil
 }
 
 // List returns every container under root, sorted by id.

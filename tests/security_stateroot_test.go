@@ -241,6 +241,49 @@ func TestSecurityStateRoot(t *testing.T) {
 		e.requireNoLeftovers(id, bundle)
 	})
 
+	t.Run("forged state cgroup not killed", func(t *testing.T) {
+		e := newEnv(t)
+		victimBundle := e.bundle(nil, "sleep", "1000")
+		victim := e.newID()
+		t.Cleanup(func() { e.forceDelete(victim) })
+		r := e.cmrun("create", "--bundle", victimBundle, victim)
+		require.Equal(t, 0, r.code, r.stderr)
+		victimPid := e.state(victim).Pid
+
+		bundle := e.bundle(nil, "sleep", "1000")
+		id := e.newID()
+		t.Cleanup(func() { e.forceDelete(id) })
+		r = e.cmrun("create", "--bundle", bundle, id)
+		require.Equal(t, 0, r.code, r.stderr)
+		// The state of id now names the victim's cgroup.
+		statePath := filepath.Join(e.root, id, "state.json")
+		orig, err := os.ReadFile(statePath)
+		require.NoError(t, err)
+		var state map[string]any
+		require.NoError(t, json.Unmarshal(orig, &state))
+		var victimState map[string]any
+		data, err := os.ReadFile(filepath.Join(e.root, victim, "state.json"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &victimState))
+		state["cgroupPath"] = victimState["cgroupPath"]
+		data, err = json.Marshal(state)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(statePath, data, 0o600))
+
+		for _, args := range [][]string{{"delete", "--force", id}, {"kill", "--all", id, "KILL"}} {
+			r = e.cmrun(args...)
+			require.True(t, alive(victimPid), "%v killed the processes of another container's cgroup", args)
+			requireOneLineError(t, r, fmt.Sprintf("state of %s is corrupt: cgroupPath %q is not", id, victimState["cgroupPath"]))
+		}
+		require.NoError(t, os.WriteFile(statePath, orig, 0o600))
+		for _, c := range []string{id, victim} {
+			r = e.cmrun("delete", "--force", c)
+			require.Equal(t, 0, r.code, r.stderr)
+		}
+		e.requireNoLeftovers(id, bundle)
+		e.requireNoLeftovers(victim, victimBundle)
+	})
+
 	t.Run("root.path resolving to the host root refused", func(t *testing.T) {
 		e := newEnv(t)
 		link := filepath.Join(e.dir, "slash")
