@@ -94,6 +94,9 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStateRoot(o.Root); err != nil {
+		return nil, err
+	}
 	filter, err := compileSeccomp(o.Root, b.Spec, t, o.debug)
 	if err != nil {
 		return nil, err
@@ -104,8 +107,8 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if o.signalsCaught != nil {
 		<-o.signalsCaught
 	}
-	if err := os.MkdirAll(o.Root, 0o700); err != nil {
-		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
+	if err := makeStateRoot(o.Root); err != nil {
+		return nil, err
 	}
 	c := &Container{ID: o.ID, Bundle: b.Dir, Rootfs: b.Rootfs, Created: time.Now().UTC(), Config: b.Spec, root: o.Root}
 	if err := os.Mkdir(c.Dir(), 0o711); err != nil {

@@ -12,4 +12,5 @@ var (
 	ErrNotCreated = errors.New("container is not in created state")
 	ErrNoSuchProc = errors.New("no such process")
 	ErrInvalid    = errors.New("invalid configuration")
+	ErrUnsafeDir  = errors.New("state directory writable by another user")
 )

@@ -136,6 +136,9 @@ func Kill(root, id string, sig unix.Signal, all bool) error {
 }
 
 // signalInit uses a pidfd so a recycled pid can never receive the signal.
+// The pid must also still be the recorded init (its start time) and live
+// in the container's cgroup: a pid from a stale or forged state file that
+// names a process outside the container is never signalled.
 func (c *Container) signalInit(sig unix.Signal) error {
 	pidfd, err := unix.PidfdOpen(c.Pid, 0)
 	if err != nil {
@@ -144,6 +147,9 @@ func (c *Container) signalInit(sig unix.Signal) error {
 	defer unix.Close(pidfd)
 	if !c.initAlive() {
 		return fmt.Errorf("signal container %s: %w", c.ID, ErrNotRunning)
+	}
+	if !c.initInCgroup() {
+		return fmt.Errorf("signal container %s: container init %d is not in the container's cgroup %q: %w", c.ID, c.Pid, c.CgroupPath, ErrNoSuchProc)
 	}
 	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
 		if errors.Is(err, unix.ESRCH) {
@@ -202,8 +208,7 @@ func (c *Container) destroy() error {
 			}
 		}
 	}
-	if c.initAlive() {
-		c.signalInit(unix.SIGKILL)
+	if c.initAlive() && c.signalInit(unix.SIGKILL) == nil {
 		c.waitInitGone(5 * time.Second)
 	}
 	if cg != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,13 +34,19 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 	if err != nil {
 		return nil, fmt.Errorf("encode linux.seccomp: %w", err)
 	}
-	sum := sha256.Sum256(append(profile, seccomp.CompilerVersion()...))
-	cached := filepath.Join(root, seccompCacheDir, hex.EncodeToString(sum[:]))
-	if data, err := os.ReadFile(cached); err == nil {
-		var f seccomp.Filter
-		if f.UnmarshalBinary(data) == nil {
-			return data, nil
-		}
+	key := sha256.Sum256(append(profile, seccomp.CompilerVersion()...))
+	cacheDir := filepath.Join(root, seccompCacheDir)
+	cached := filepath.Join(cacheDir, hex.EncodeToString(key[:]))
+	// Only a cache nobody else can write is worth reading: a planted
+	// program would be loaded as this container's filter.
+	if err := checkStateRoot(root); err != nil {
+		return nil, err
+	}
+	if err := checkPrivateDir("seccomp cache", cacheDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if data, ok := readCachedFilter(cached, key); ok {
+		return data, nil
 	}
 	f, skipped, err := seccomp.Build(s.Linux.Seccomp)
 	if err != nil {
@@ -54,8 +61,38 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 		return nil, err
 	}
 	// A cache that cannot be written only costs time on the next run.
-	if os.MkdirAll(filepath.Dir(cached), 0o700) == nil {
-		writeFileAtomic(cached, data)
+	if os.MkdirAll(cacheDir, 0o700) == nil && checkPrivateDir("seccomp cache", cacheDir) == nil {
+		writeFileAtomic(cached, cacheEntry(key, data))
 	}
 	return data, nil
+}
+
+// cacheEntry is a compiled program preceded by a checksum of the program
+// and the key it was compiled for: an entry changed on disk, or copied
+// from another profile's name, no longer matches and is compiled afresh.
+func cacheEntry(key [sha256.Size]byte, filter []byte) []byte {
+	sum := entrySum(key, filter)
+	return append(sum[:], filter...)
+}
+
+func entrySum(key [sha256.Size]byte, filter []byte) [sha256.Size]byte {
+	return sha256.Sum256(append(key[:], filter...))
+}
+
+// readCachedFilter returns the program cached at path if its checksum
+// matches key and it decodes.
+func readCachedFilter(path string, key [sha256.Size]byte) ([]byte, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) < sha256.Size {
+		return nil, false
+	}
+	filter := data[sha256.Size:]
+	if entrySum(key, filter) != [sha256.Size]byte(data[:sha256.Size]) {
+		return nil, false
+	}
+	var f seccomp.Filter
+	if f.UnmarshalBinary(filter) != nil {
+		return nil, false
+	}
+	return filter, true
 }

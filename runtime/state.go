@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,7 +59,16 @@ func Load(root, id string) (*Container, error) {
 	if err := CheckID(id); err != nil {
 		return nil, err
 	}
+	if err := checkStateRoot(root); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(root, id)
+	if err := checkPrivateDir("container state directory", dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		if _, derr := os.Stat(dir); derr == nil {
@@ -73,11 +83,41 @@ func Load(root, id string) (*Container, error) {
 	if err := json.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
 	}
+	if err := c.checkConsistent(id); err != nil {
+		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
+	}
 	return c, nil
+}
+
+// checkConsistent refuses a state file that names another container or a
+// cgroup other than the one its config puts it in: kill --all and delete
+// act on every process of that cgroup.
+func (c *Container) checkConsistent(id string) error {
+	if c.ID != id {
+		return fmt.Errorf("it records id %q", c.ID)
+	}
+	if c.CgroupPath == "" {
+		return nil
+	}
+	cgroupsPath := ""
+	if c.Config != nil && c.Config.Linux != nil {
+		cgroupsPath = c.Config.Linux.CgroupsPath
+	}
+	want, err := cgroupfs.ResolvePath(cgroupsPath, id)
+	if err != nil {
+		return err
+	}
+	if c.CgroupPath != want {
+		return fmt.Errorf("cgroupPath %q is not %q, where linux.cgroupsPath puts it", c.CgroupPath, want)
+	}
+	return nil
 }
 
 // List returns every container under root, sorted by id.
 func List(root string) ([]*Container, error) {
+	if err := checkStateRoot(root); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -181,4 +221,34 @@ func procStat(pid int) (byte, uint64, error) {
 		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
 	return fields[0][0], start, nil
+}
+
+// initInCgroup reports whether the recorded init is in the container's
+// cgroup: listed in it, or (for an absolute cgroups path, as hierarchies
+// mounted at their root show it in /proc/PID/cgroup) in a cgroup below it,
+// where an init such as systemd may have moved itself.
+func (c *Container) initInCgroup() bool {
+	if c.CgroupPath == "" {
+		return false
+	}
+	if cg, err := c.cgroup(); err == nil {
+		if pids, err := cg.Pids(); err == nil && slices.Contains(pids, c.Pid) {
+			return true
+		}
+	}
+	if !strings.HasPrefix(c.CgroupPath, "/") {
+		return false
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(c.Pid) + "/cgroup")
+	if err != nil {
+		return false
+	}
+	below := strings.TrimSuffix(c.CgroupPath, "/") + "/"
+	for _, line := range strings.Split(string(data), "\n") {
+		// hierarchy-ID:controllers:path; the path may contain ':'.
+		if parts := strings.SplitN(line, ":", 3); len(parts) == 3 && strings.HasPrefix(parts[2], below) {
+			return true
+		}
+	}
+	return false
 }

@@ -61,6 +61,15 @@ func (b *Bundle) checkRoot(s *specs.Spec) error {
 	if !fi.IsDir() {
 		return configErr("root.path", "%s is not a directory", path)
 	}
+	// The host's own "/" would be mounted on and remounted read-only
+	// under the container's eyes; runc refuses a symlinked root.path
+	// ("not an absolute path, or a symlink") and fails later on "/".
+	if resolved, err := filepath.EvalSymlinks(path); err == nil && resolved == "/" {
+		if filepath.Clean(path) == "/" {
+			return configErr("root.path", "%s is the host's root directory; a container needs a root filesystem of its own", path)
+		}
+		return configErr("root.path", "%s resolves to / (the host's root directory); a container needs a root filesystem of its own", path)
+	}
 	b.Rootfs = path
 	return nil
 }

@@ -107,6 +107,10 @@ func writeBundle(dir, id, name string, req api.CreateRequest) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create bundle %s: %w", dir, err)
 	}
+	// Before config.json: once it exists a shim may make the mount points.
+	if err := recordMountpoints(dir, spec); err != nil {
+		return fmt.Errorf("bundle of %s: %w", id, err)
+	}
 	// No fsync: only a power loss loses page-cache writes, and it also
 	// kills the shim that read this file; a container whose bundle was
 	// begun but whose shim never spoke becomes LOST after a restart,

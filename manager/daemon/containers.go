@@ -294,6 +294,10 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 			d.undelete(e)
 			return err
 		}
+		deleted = true
+	}
+	if deleted {
+		d.removeMountpoints(e)
 	}
 	d.table.Remove(e)
 	if err := d.store.Remove(e.ID); err != nil {

@@ -35,6 +35,9 @@ func validateCreate(req *api.CreateRequest) error {
 		if err := checkDir("rootfs", req.Rootfs); err != nil {
 			return err
 		}
+		if err := checkHostRootfs("rootfs", "", req.Rootfs); err != nil {
+			return err
+		}
 		if len(req.Args) == 0 {
 			return badField("args", "required with rootfs: the program to run")
 		}
@@ -42,8 +45,16 @@ func validateCreate(req *api.CreateRequest) error {
 		if err := checkDir("bundle", req.Bundle); err != nil {
 			return err
 		}
-		if _, err := readBundleSpec(req.Bundle); err != nil {
+		spec, err := readBundleSpec(req.Bundle)
+		if err != nil {
 			return badField("bundle", "%v", err)
+		}
+		rootfs := spec.Root.Path
+		if !filepath.IsAbs(rootfs) {
+			rootfs = filepath.Join(req.Bundle, rootfs)
+		}
+		if err := checkHostRootfs("bundle", "root.path: ", rootfs); err != nil {
+			return err
 		}
 	}
 	for i, a := range req.Args {
