@@ -54,3 +54,19 @@ func TestDeviceCgroupDenyHonoured(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceRuleHoleRefused: a deny rule inside an earlier, wider allow
+// rule is one the kernel silently ignores (the device would stay allowed);
+// like runc, cmrun refuses the config instead.
+func TestDeviceRuleHoleRefused(t *testing.T) {
+	kmsgMajor, kmsgMinor := int64(1), int64(11)
+	newEnv(t).requireCreateFails([]badConfig{{
+		name: "deny c 1:11 after allow c *:*",
+		edit: func(s *specs.Spec) {
+			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices,
+				specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: "rwm"},
+				specs.LinuxDeviceCgroup{Allow: false, Type: "c", Major: &kmsgMajor, Minor: &kmsgMinor, Access: "w"})
+		},
+		want: "linux.resources.devices[2]: deny c 1:11 w cannot be carved out of the earlier allow c *:* rwm",
+	}})
+}
