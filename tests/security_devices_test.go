@@ -70,3 +70,27 @@ func TestDeviceRuleHoleRefused(t *testing.T) {
 		want: "linux.resources.devices[2]: deny c 1:11 w cannot be carved out of the earlier allow c *:* rwm",
 	}})
 }
+
+// TestDeviceRulesUpdate: cmrun update replaces the device rules of a
+// running container and keeps the default devices usable.
+func TestDeviceRulesUpdate(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11}}
+	}, "sleep", "300")
+	id, _ := e.detached(bundle)
+	kmsg := func() string {
+		r := e.cmrun("exec", id, "sh", "-c", "if (echo cm-devices-test > /dev/kmsg) 2>/dev/null; then echo opened; else echo refused; fi; echo x > /dev/null && echo null-ok")
+		require.Equal(t, 0, r.code, r.stderr)
+		return strings.TrimSpace(r.stdout)
+	}
+	require.Equal(t, "refused\nnull-ok", kmsg())
+	update := func(rules string) {
+		r := e.cmrunIn("", []byte(`{"devices":`+rules+`}`), "update", "--resources", "-", id)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	update(`[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"w"}]`)
+	require.Equal(t, "opened\nnull-ok", kmsg())
+	update(`[{"allow":false,"access":"rwm"}]`)
+	require.Equal(t, "refused\nnull-ok", kmsg())
+}
