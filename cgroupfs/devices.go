@@ -3,7 +3,7 @@ package cgroupfs
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -82,29 +82,21 @@ type deviceException struct {
 	access deviceAccess
 }
 
-// deviceRuleSet is the effective device policy.
+// deviceRuleSet is the effective device policy. Like the kernel's list,
+// the exceptions keep the order in which they were first added, so
+// devices.list shows the config's rules in the config's order.
 type deviceRuleSet struct {
 	defaultAllow bool
 	exceptions   map[deviceKey]deviceAccess
+	order        []deviceKey // the keys of exceptions, oldest first
 }
 
-// sorted lists the exceptions in a fixed order (type, major, minor, "any"
-// first), so the same config always gives the same writes and program.
-func (s *deviceRuleSet) sorted() []deviceException {
-	out := make([]deviceException, 0, len(s.exceptions))
-	for k, a := range s.exceptions {
-		out = append(out, deviceException{k, a})
+// ordered lists the exceptions, oldest first.
+func (s *deviceRuleSet) ordered() []deviceException {
+	out := make([]deviceException, 0, len(s.order))
+	for _, k := range s.order {
+		out = append(out, deviceException{k, s.exceptions[k]})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].key, out[j].key
-		if a.typ != b.typ {
-			return a.typ < b.typ
-		}
-		if a.major != b.major {
-			return a.major < b.major
-		}
-		return a.minor < b.minor
-	})
 	return out
 }
 
@@ -119,6 +111,7 @@ func effectiveDeviceRules(rules []specs.LinuxDeviceCgroup) (*deviceRuleSet, erro
 		if (r.Type == "" || r.Type == "a") && major == anyNumber && minor == anyNumber && access == accessAll {
 			s.defaultAllow = r.Allow
 			clear(s.exceptions)
+			s.order = nil
 			continue
 		}
 		// Narrower than "everything" for all types: the same rule for each
@@ -138,6 +131,9 @@ func effectiveDeviceRules(rules []specs.LinuxDeviceCgroup) (*deviceRuleSet, erro
 
 func (s *deviceRuleSet) apply(allow bool, k deviceKey, access deviceAccess) error {
 	if allow != s.defaultAllow {
+		if _, ok := s.exceptions[k]; !ok {
+			s.order = append(s.order, k)
+		}
 		s.exceptions[k] |= access
 		return nil
 	}
@@ -154,8 +150,9 @@ func (s *deviceRuleSet) apply(allow bool, k deviceKey, access deviceAccess) erro
 	}
 	if left := s.exceptions[k] &^ access; left != 0 {
 		s.exceptions[k] = left
-	} else {
+	} else if _, ok := s.exceptions[k]; ok {
 		delete(s.exceptions, k)
+		s.order = slices.DeleteFunc(s.order, func(o deviceKey) bool { return o == k })
 	}
 	return nil
 }
@@ -213,7 +210,7 @@ func (s *deviceRuleSet) v1Writes() []deviceWrite {
 		reset, except = except, reset
 	}
 	out := []deviceWrite{{reset, "a"}}
-	for _, e := range s.sorted() {
+	for _, e := range s.ordered() {
 		out = append(out, deviceWrite{except, e.key.String() + " " + e.access.String()})
 	}
 	return out

@@ -87,7 +87,7 @@ func deviceFilter(s *deviceRuleSet) []bpfInsn {
 		loadWord(r4, r1, 4), // R4 = major
 		loadWord(r5, r1, 8), // R5 = minor
 	}
-	for _, e := range s.sorted() {
+	for _, e := range s.ordered() {
 		prog = append(prog, exceptionBlock(e, s.defaultAllow)...)
 	}
 	return append(prog, returnVerdict(s.defaultAllow)...)

@@ -23,7 +23,7 @@ func TestDeviceWrites(t *testing.T) {
 		rules []specs.LinuxDeviceCgroup
 		want  []deviceWrite
 	}{{
-		name: "deny all first, then the exceptions left at the end",
+		name: "deny all first, then the exceptions left at the end, in the config's order",
 		rules: []specs.LinuxDeviceCgroup{
 			denyAll,
 			deviceRule(true, "c", 1, 3, "rwm"),
@@ -32,8 +32,8 @@ func TestDeviceWrites(t *testing.T) {
 		},
 		want: []deviceWrite{
 			{"devices.deny", "a"},
-			{"devices.allow", "b 8:* r"},
 			{"devices.allow", "c 1:3 rw"},
+			{"devices.allow", "b 8:* r"},
 		},
 	}, {
 		name:  "no rules: deny everything",
@@ -48,9 +48,12 @@ func TestDeviceWrites(t *testing.T) {
 		rules: []specs.LinuxDeviceCgroup{denyAll, deviceRule(true, "c", 1, 11, "rwm"), denyAll, deviceRule(true, "c", 1, 3, "rwm")},
 		want:  []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "c 1:3 rwm"}},
 	}, {
-		name:  "allowed then denied exactly: gone",
-		rules: []specs.LinuxDeviceCgroup{denyAll, deviceRule(true, "c", 1, 11, "rwm"), deviceRule(false, "c", 1, 11, "")},
-		want:  []deviceWrite{{"devices.deny", "a"}},
+		name: "allowed then denied exactly: gone; added again: last",
+		rules: []specs.LinuxDeviceCgroup{
+			denyAll, deviceRule(true, "c", 1, 11, "rwm"), deviceRule(true, "c", 1, 3, "rwm"),
+			deviceRule(false, "c", 1, 11, ""), deviceRule(true, "c", 1, 5, "r"), deviceRule(true, "c", 1, 11, "w"),
+		},
+		want: []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "c 1:3 rwm"}, {"devices.allow", "c 1:5 r"}, {"devices.allow", "c 1:11 w"}},
 	}, {
 		name:  "access adds up",
 		rules: []specs.LinuxDeviceCgroup{denyAll, deviceRule(true, "c", 1, 5, "r"), deviceRule(true, "c", 1, 5, "m")},
@@ -58,11 +61,11 @@ func TestDeviceWrites(t *testing.T) {
 	}, {
 		name:  "allow all, then deny exceptions",
 		rules: []specs.LinuxDeviceCgroup{{Allow: true, Type: "a"}, deviceRule(false, "c", 1, 11, "w"), deviceRule(false, "b", -1, -1, "m")},
-		want:  []deviceWrite{{"devices.allow", "a"}, {"devices.deny", "b *:* m"}, {"devices.deny", "c 1:11 w"}},
+		want:  []deviceWrite{{"devices.allow", "a"}, {"devices.deny", "c 1:11 w"}, {"devices.deny", "b *:* m"}},
 	}, {
 		name:  "narrow rule for all types is split into char and block",
 		rules: []specs.LinuxDeviceCgroup{{Allow: true, Type: "a", Major: ptr(int64(5)), Access: "rw"}},
-		want:  []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "b 5:* rw"}, {"devices.allow", "c 5:* rw"}},
+		want:  []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "c 5:* rw"}, {"devices.allow", "b 5:* rw"}},
 	}, {
 		name:  "-1 means any number",
 		rules: []specs.LinuxDeviceCgroup{deviceRule(true, "c", -1, -1, "m")},
