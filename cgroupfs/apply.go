@@ -6,11 +6,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// devicesV2Warning is what Apply reports for device rules on a host where
-// only cgroup v2 could enforce them.
-const devicesV2Warning = "linux.resources.devices: not enforced on cgroup v2: " +
-	"device access control there needs an eBPF program, which cm does not load"
-
 // Apply writes each section of the resources into the hierarchy that holds
 // its controller, with the v1 or v2 file names and units that hierarchy
 // uses. On a hybrid host that means, for example, memory limits in the v1
@@ -97,9 +92,13 @@ func (g *group) apply(r *specs.LinuxResources, warnings *[]string) error {
 				return err
 			}
 		} else {
-			// Never a silent success: the rules were asked for and are
-			// not in force.
-			warn([]string{devicesV2Warning})
+			// Without a v1 devices controller, cgroup v2 enforces the
+			// rules with an eBPF program (ValidateResources made sure
+			// there is a v2 hierarchy).
+			dir, _ := g.unifiedDir()
+			if err := applyV2Devices(dir, r.Devices); err != nil {
+				return err
+			}
 		}
 	}
 	if n := r.Network; n != nil {

@@ -88,9 +88,15 @@ func TestApply(t *testing.T) {
 			"unified/cgroup.subtree_control":         "+hugetlb",
 		},
 	}, {
+		// Device rules on v2 are an eBPF program, which only a real
+		// cgroup takes: see TestRealDevicesV2 and the VM tests.
 		name: "v2 full resources, converted",
 		spec: fakeV2,
-		res:  fullResources(),
+		res: func() *specs.LinuxResources {
+			r := fullResources()
+			r.Devices = nil
+			return r
+		}(),
 		want: map[string]string{
 			"ctr/memory.max":           "67108864",
 			"ctr/memory.swap.max":      "67108864", // 128 MiB total minus 64 MiB memory
@@ -111,7 +117,6 @@ func TestApply(t *testing.T) {
 			"linux.resources.memory.kernelTCP: not supported on cgroup v2, ignored",
 			"linux.resources.memory.swappiness: not supported on cgroup v2, ignored",
 			"linux.resources.memory.disableOOMKiller: not supported on cgroup v2, ignored",
-			devicesV2Warning,
 		},
 	}, {
 		name: "v1 unlimited memory and pids",
@@ -387,44 +392,4 @@ func TestCreateFake(t *testing.T) {
 		require.NoError(t, g.Create())
 		require.DirExists(t, filepath.Join(f.root, "ctr"))
 	})
-}
-
-func TestDeviceWrites(t *testing.T) {
-	tests := []struct {
-		name  string
-		rules []specs.LinuxDeviceCgroup
-		want  []deviceWrite
-	}{{
-		name: "deny all first, then rules in order",
-		rules: []specs.LinuxDeviceCgroup{
-			{Allow: false, Access: "rwm"},
-			{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rwm"},
-			{Allow: true, Type: "b", Major: ptr(int64(8)), Access: "r"},
-			{Allow: false, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "m"},
-		},
-		want: []deviceWrite{
-			{"devices.deny", "a"},
-			{"devices.deny", "a"},
-			{"devices.allow", "c 1:3 rwm"},
-			{"devices.allow", "b 8:* r"},
-			{"devices.deny", "c 1:3 m"},
-		},
-	}, {
-		name:  "allow all",
-		rules: []specs.LinuxDeviceCgroup{{Allow: true}},
-		want:  []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "a"}},
-	}, {
-		name:  "narrow rule for all types is split into char and block",
-		rules: []specs.LinuxDeviceCgroup{{Allow: true, Type: "a", Major: ptr(int64(5)), Access: "rw"}},
-		want:  []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "c 5:* rw"}, {"devices.allow", "b 5:* rw"}},
-	}, {
-		name:  "-1 means any number",
-		rules: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: ptr(int64(-1)), Minor: ptr(int64(-1)), Access: "m"}},
-		want:  []deviceWrite{{"devices.deny", "a"}, {"devices.allow", "c *:* m"}},
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, deviceWrites(tc.rules))
-		})
-	}
 }

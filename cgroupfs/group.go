@@ -23,8 +23,7 @@ type Group interface {
 	Create() error
 	// Apply validates and writes the limits, at create time and for
 	// `cmrun update`. Warnings name requested settings that this host
-	// cannot enforce (device rules on cgroup v2, deprecated knobs); the
-	// caller should show them.
+	// cannot enforce (deprecated knobs); the caller should show them.
 	Apply(r *specs.LinuxResources) (warnings []string, err error)
 	// Add moves a process into the group in every hierarchy.
 	Add(pid int) error

@@ -53,6 +53,18 @@ func TestRealDevices(t *testing.T) {
 	require.Contains(t, out, "zero-denied")
 }
 
+// TestRealDevicesBPF: on this hybrid host, the cgroup2 mount takes eBPF
+// device filters too, so the v2 way is checked here as well as in the VM
+// (Apply itself uses the v1 controller here).
+func TestRealDevicesBPF(t *testing.T) {
+	h := realHost(t)
+	require.Equal(t, LayoutHybrid, h.Layout(), "this test needs the cgroup2 mount of a hybrid host")
+	g := newRealGroup(t, h, "devices-bpf")
+	dir, ok := g.unifiedDir()
+	require.True(t, ok)
+	checkDevicesBPF(t, g, dir, func(rules []specs.LinuxDeviceCgroup) error { return applyV2Devices(dir, rules) })
+}
+
 // TestRealHybridHugetlb: on a hybrid host, huge page limits go to the
 // unified hierarchy when hugetlb is bound there, while memory limits stay
 // in v1.

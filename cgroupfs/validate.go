@@ -138,8 +138,17 @@ func validateValues(r *specs.LinuxResources) []error {
 			add(invalid(fmt.Sprintf("hugepageLimits[%d].pageSize", i), "%v", err))
 		}
 	}
+	devicesOK := true
 	for i, d := range r.Devices {
-		add(checkDeviceRule(fmt.Sprintf("devices[%d]", i), d))
+		if err := checkDeviceRule(fmt.Sprintf("devices[%d]", i), d); err != nil {
+			add(err)
+			devicesOK = false
+		}
+	}
+	if devicesOK {
+		// Rules the kernel would silently ignore.
+		_, err := effectiveDeviceRules(r.Devices)
+		add(err)
 	}
 	if n := r.Network; n != nil {
 		for i, p := range n.Priorities {
@@ -236,8 +245,10 @@ func checkDeviceRule(field string, d specs.LinuxDeviceCgroup) error {
 		return invalid(field+".type", "must be a, b or c (got %q)", d.Type)
 	}
 	// -1 is accepted as "all", as other runtimes do.
-	if (d.Major != nil && *d.Major < -1) || (d.Minor != nil && *d.Minor < -1) {
-		return invalid(field, "bad device number")
+	for _, n := range []*int64{d.Major, d.Minor} {
+		if n != nil && (*n < -1 || *n > maxDeviceNumber) {
+			return invalid(field, "bad device number %d", *n)
+		}
 	}
 	for _, c := range d.Access {
 		if !strings.ContainsRune("rwm", c) {
@@ -273,8 +284,8 @@ func (h *Host) checkAvailable(r *specs.LinuxResources) []error {
 	if len(r.HugepageLimits) > 0 {
 		need("hugepageLimits", "hugetlb")
 	}
-	// Without a v1 devices controller the rules can only be reported as
-	// unenforced on cgroup v2 (see Apply); with neither, they are an error.
+	// Without a v1 devices controller, cgroup v2 enforces the rules with
+	// an eBPF program (see Apply); with neither, they are an error.
 	if len(r.Devices) > 0 && h.unified == nil {
 		need("devices", "devices")
 	}

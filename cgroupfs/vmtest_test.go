@@ -63,6 +63,20 @@ func TestVMKillAll(t *testing.T) {
 	checkKillAll(t, h)
 }
 
+// TestVMDevices: Apply enforces device rules on cgroup v2 with an eBPF
+// program, and replaces it on a second Apply.
+func TestVMDevices(t *testing.T) {
+	h := v2Host(t)
+	require.Nil(t, h.lookup("devices"), "no v1 devices controller in the VM")
+	g := newRealGroup(t, h, "devices")
+	dir, _ := g.unifiedDir()
+	checkDevicesBPF(t, g, dir, func(rules []specs.LinuxDeviceCgroup) error {
+		w, err := g.Apply(&specs.LinuxResources{Devices: rules})
+		require.Empty(t, w)
+		return err
+	})
+}
+
 // TestVMFiles checks the v2 files and units Apply writes on a real
 // kernel, and that Create enabled the controllers in the parent.
 func TestVMFiles(t *testing.T) {
@@ -72,11 +86,10 @@ func TestVMFiles(t *testing.T) {
 		Memory:  &specs.LinuxMemory{Limit: ptr(int64(16 << 20)), Reservation: ptr(int64(8 << 20))},
 		CPU:     &specs.LinuxCPU{Shares: ptr(uint64(1024)), Quota: ptr(int64(10000)), Period: ptr(uint64(100000))},
 		Pids:    &specs.LinuxPids{Limit: ptr(int64(8))},
-		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 		Unified: map[string]string{"memory.high": "12582912"},
 	})
 	require.NoError(t, err)
-	require.Equal(t, []string{devicesV2Warning}, warnings, "device rules are reported, not silently dropped")
+	require.Empty(t, warnings)
 
 	dir, _ := g.unifiedDir()
 	for file, want := range map[string]string{

@@ -114,44 +114,56 @@ func (c *Container) frozen() (bool, error) {
 	return g.Frozen()
 }
 
-// defaultDeviceRules let the container use the devices the runtime-spec
-// says it always gets, and its terminals, whatever linux.resources.devices
-// denies: without them a "deny all" rule (runc's default config has one)
-// would make /dev/null unusable.
-var defaultDeviceRules = func() []specs.LinuxDeviceCgroup {
-	rule := func(major, minor int64) specs.LinuxDeviceCgroup {
-		r := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: &major, Access: "rwm"}
-		if minor >= 0 {
-			r.Minor = &minor
-		}
-		return r
+// defaultDeviceRules are the device cgroup rules runc 1.1 appends after the
+// config's own (libcontainer/specconv AllowedDevices): mknod of any node,
+// the runtime-spec's default devices, the terminals (/dev/pts/*, ptmx;
+// /dev/console is a bind mount of a pts) and /dev/net/tun. Nothing else
+// is allowed unless linux.resources.devices says so: a node listed in
+// linux.devices is made, not allowed.
+var defaultDeviceRules = func() []defaultDeviceRule {
+	rule := func(path, typ string, major, minor int64, access string) defaultDeviceRule {
+		return defaultDeviceRule{path, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: access}}
 	}
-	rules := []specs.LinuxDeviceCgroup{rule(5, 2), rule(136, -1), rule(5, 1)} // ptmx, pts/*, console
+	rules := []defaultDeviceRule{rule("", "c", -1, -1, "m"), rule("", "b", -1, -1, "m")}
 	for _, d := range defaultDevices {
-		rules = append(rules, rule(d.Major, d.Minor))
+		rules = append(rules, rule(d.Path, d.Type, d.Major, d.Minor, "rwm"))
 	}
-	return rules
+	return append(rules, rule("", "c", 136, -1, "rwm"), rule("", "c", 5, 2, "rwm"), rule("", "c", 10, 200, "rwm"))
 }()
 
-// withDefaultDevices returns linux.resources with the default devices
-// and those of linux.devices allowed after the config's own rules.
-func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
-	r := s.Linux.Resources
-	if r == nil || len(r.Devices) == 0 {
-		return r
-	}
-	copied := *r
-	copied.Devices = append(append([]specs.LinuxDeviceCgroup{}, r.Devices...), defaultDeviceRules...)
-	for _, d := range s.Linux.Devices {
-		major, minor := d.Major, d.Minor
-		typ := d.Type
-		switch typ {
-		case "u":
-			typ = "c"
-		case "p":
-			continue // the device cgroup knows only char and block devices; a fifo needs no rule
+// defaultDeviceRule is a default rule and the path of the default device
+// it is for, if any.
+type defaultDeviceRule struct {
+	path string
+	rule specs.LinuxDeviceCgroup
+}
+
+// deviceRules returns the config's device rules followed by the default
+// ones, which therefore win. As in runc, a default device that
+// linux.devices redefines (same path) loses its rule: the node at that
+// path is then the config's, and only the config's rules allow it.
+func deviceRules(rules []specs.LinuxDeviceCgroup, devices []specs.LinuxDevice) []specs.LinuxDeviceCgroup {
+	out := append([]specs.LinuxDeviceCgroup{}, rules...)
+next:
+	for _, d := range defaultDeviceRules {
+		for _, own := range devices {
+			if d.path != "" && own.Path == d.path {
+				continue next
+			}
 		}
-		copied.Devices = append(copied.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
+		out = append(out, d.rule)
 	}
+	return out
+}
+
+// withDefaultDevices returns linux.resources with the device rules the
+// container's cgroup gets: always a deny-all default (the kernel's
+// starting point), the config's rules, then the defaults.
+func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
+	var copied specs.LinuxResources
+	if s.Linux.Resources != nil {
+		copied = *s.Linux.Resources
+	}
+	copied.Devices = deviceRules(copied.Devices, s.Linux.Devices)
 	return &copied
 }

@@ -60,10 +60,15 @@ func Update(root, id string, resources io.Reader, warn func(string)) error {
 	if err != nil {
 		return err
 	}
-	if err := host.ValidateResources(&r); err != nil {
+	applied := r
+	if r.Devices != nil {
+		// New device rules replace the old ones; the defaults stay.
+		applied.Devices = deviceRules(r.Devices, c.Config.Linux.Devices)
+	}
+	if err := host.ValidateResources(&applied); err != nil {
 		return err
 	}
-	warnings, err := cg.Apply(&r)
+	warnings, err := cg.Apply(&applied)
 	for _, w := range warnings {
 		warn(w)
 	}

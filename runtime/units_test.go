@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -138,4 +139,39 @@ func TestInitSpecRoundTrip(t *testing.T) {
 	want.Linux = &linux
 	require.Equal(t, &want, got)
 	require.NotNil(t, s.Linux.Seccomp, "the parent's spec keeps its profile")
+}
+
+// TestDeviceRules: the cgroup gets the config's device rules, then runc's
+// defaults; a linux.devices entry gets no rule of its own, and a default
+// device it redefines loses its default rule.
+func TestDeviceRules(t *testing.T) {
+	deny := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
+	s := DefaultSpec()
+	s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{deny}
+	s.Linux.Devices = []specs.LinuxDevice{
+		{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11},
+		{Path: "/dev/null", Type: "c", Major: 1, Minor: 7},
+	}
+	var got []string
+	for _, r := range withDefaultDevices(s).Devices {
+		got = append(got, fmt.Sprintf("%v %s %s %s", r.Allow, r.Type, num(r.Major)+":"+num(r.Minor), r.Access))
+	}
+	require.Equal(t, []string{
+		"false  *:* rwm",
+		"true c *:* m", "true b *:* m",
+		// no /dev/null (1:3): linux.devices redefines it
+		"true c 1:5 rwm", "true c 1:7 rwm", "true c 1:8 rwm", "true c 1:9 rwm", "true c 5:0 rwm",
+		"true c 136:* rwm", "true c 5:2 rwm", "true c 10:200 rwm",
+	}, got)
+
+	// No device rules at all still means runc's default list only.
+	s.Linux.Resources = nil
+	require.Len(t, withDefaultDevices(s).Devices, len(got)-1)
+}
+
+func num(n *int64) string {
+	if n == nil || *n == -1 {
+		return "*"
+	}
+	return fmt.Sprint(*n)
 }

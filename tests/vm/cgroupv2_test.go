@@ -19,12 +19,14 @@ func TestCgroupfsV2(t *testing.T) {
 	require.NotContains(t, out, "--- SKIP", "every test must really run on v2")
 }
 
-// TestRuntimeCgroupV2 runs a container inside the VM (package runtime, in
+// TestRuntimeCgroupV2 runs containers inside the VM (package runtime, in
 // the test binary): the init is cloned into its v2 group and sees that
-// group as the root of its cgroup namespace.
+// group as the root of its cgroup namespace, and a device the config
+// denies cannot be opened.
 func TestRuntimeCgroupV2(t *testing.T) {
 	out := runTestsInVM(t, "./tests/vm/testdata/cmrunv2")
 	require.Contains(t, out, "--- PASS: TestCgroupV2Entry")
+	require.Contains(t, out, "--- PASS: TestCgroupV2Devices")
 }
 
 // runTestsInVM builds pkg's tests (with tags), runs them verbosely in the

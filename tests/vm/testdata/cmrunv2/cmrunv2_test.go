@@ -64,3 +64,35 @@ func TestCgroupV2Entry(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, append(leftovers, nested...), "the container's cgroup is removed")
 }
+
+// TestCgroupV2Devices performs issue #14's device attack on cgroup v2: a
+// node listed in linux.devices while linux.resources.devices denies
+// everything (the default spec) must not open; the default /dev/null
+// must. On v2 only the eBPF device filter can refuse it.
+func TestCgroupV2Devices(t *testing.T) {
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "bundle")
+	require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
+	s := runtime.DefaultSpec()
+	s.Process.Terminal = false
+	s.Process.Args = []string{"sh", "-c", "if (echo cm-devices-test > /dev/kmsg) 2>/dev/null; then echo opened; " +
+		"else (echo x > /dev/kmsg) 2>&1 | sed 's/.*: //'; fi; echo x > /dev/null && echo null-ok"}
+	s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11}}
+	data, err := json.Marshal(s)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
+
+	out, err := os.Create(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	defer out.Close()
+	code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
+		Root: filepath.Join(dir, "state"), ID: "v2devices", BundleDir: bundle, Trace: runtime.NewTrace(false),
+		NoPivot: true, // the guest's root is the initramfs, which pivot_root refuses
+		Stdio:   [3]*os.File{nil, out, out},
+	}})
+	require.NoError(t, err)
+	got, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "container output: %s", got)
+	require.Equal(t, "Operation not permitted\nnull-ok\n", string(got))
+}
