@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +39,14 @@ func hostCgroupMounts() ([]cgroupMount, error) {
 				data = append(data, o)
 			}
 		}
-		out = append(out, cgroupMount{point: m.Point, fstype: m.FSType, data: strings.Join(data, ",")})
+		cm := cgroupMount{point: m.Point, fstype: m.FSType, data: strings.Join(data, ",")}
+		// A later mount on the same point hides the earlier one (a host
+		// whose "/" or /sys was mounted again lists each hierarchy twice).
+		if i := slices.IndexFunc(out, func(o cgroupMount) bool { return o.point == m.Point }); i >= 0 {
+			out[i] = cm
+			continue
+		}
+		out = append(out, cm)
 	}
 	return out, nil
 }
