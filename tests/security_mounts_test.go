@@ -63,7 +63,8 @@ func TestMountDestinationSymlink(t *testing.T) {
 // TestMountDestinationRace is CVE-2021-30465's attack: a volume shared
 // with another (hostile) container, in which the attacker keeps swapping a
 // directory for a symlink to a host directory while cmrun creates mount
-// points, mounts and devices below it. A host goroutine stands in for the
+// points, mounts (tmpfs, file and read-only directory binds) and devices
+// below it. A host goroutine stands in for the
 // attacker's container. Whatever cmrun manages or refuses, nothing may
 // ever be created in the host directory.
 func TestMountDestinationRace(t *testing.T) {
@@ -71,16 +72,19 @@ func TestMountDestinationRace(t *testing.T) {
 	hostDir := filepath.Join(e.dir, "host-target")
 	shared := filepath.Join(e.dir, "shared")
 	fileSrc := filepath.Join(e.dir, "file-source")
+	dirSrc := filepath.Join(e.dir, "dir-source")
 	require.NoError(t, os.Mkdir(hostDir, 0o755))
 	require.NoError(t, os.Mkdir(shared, 0o755))
+	require.NoError(t, os.Mkdir(dirSrc, 0o755))
 	require.NoError(t, os.WriteFile(fileSrc, nil, 0o644))
-	const perKind = 40
+	const perKind = 30
 	bundle := e.bundle(func(s *specs.Spec) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/vol", Type: "bind", Source: shared, Options: []string{"rbind"}})
 		for i := 0; i < perKind; i++ {
 			s.Mounts = append(s.Mounts,
 				specs.Mount{Destination: fmt.Sprintf("/vol/a/d%d/x", i), Type: "tmpfs", Source: "tmpfs"},
 				specs.Mount{Destination: fmt.Sprintf("/vol/a/f%d", i), Type: "bind", Source: fileSrc, Options: []string{"bind"}},
+				specs.Mount{Destination: fmt.Sprintf("/vol/a/r%d", i), Type: "bind", Source: dirSrc, Options: []string{"rbind", "ro"}},
 			)
 			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: fmt.Sprintf("/vol/a/null%d", i), Type: "c", Major: 1, Minor: 3})
 		}
