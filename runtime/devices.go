@@ -99,7 +99,8 @@ func createDevice(root *rootDir, d specs.LinuxDevice, userNS bool) error {
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != typ || int(st.Rdev) != dev {
+	// A fifo has no device number, whatever the config says.
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && int(st.Rdev) != dev) {
 		return fmt.Errorf("new node was replaced: %w", errMountTargetMoved)
 	}
 	// mknod applies the umask; chmod sets exactly the mode asked for.
