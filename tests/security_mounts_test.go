@@ -14,7 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// requireEmptyDir fails if anything (file, directory, device) appeared in dir.
+// requireEmptyDir fails if anything (file, directory, device, mount)
+// appeared in dir.
 func requireEmptyDir(t *testing.T, dir, msgf string, args ...any) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -24,6 +25,9 @@ func requireEmptyDir(t *testing.T, dir, msgf string, args ...any) {
 		names = append(names, e.Name())
 	}
 	require.Empty(t, names, fmt.Sprintf(msgf, args...))
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+	require.NotContains(t, string(mounts), " "+dir, "a mount in "+dir)
 }
 
 // TestMountDestinationSymlink: an image whose /a is a symlink to
