@@ -55,8 +55,12 @@ func setupConsole(sockFd int, size *specs.Box) error {
 	}
 	defer slave.Close()
 	// /dev/console is best effort: a read-only /dev cannot take the mount point.
-	if createMountPoint("/dev/console", false) == nil {
-		unix.Mount(slavePath, "/dev/console", "", unix.MS_BIND, "")
+	if root, err := openRoot("/"); err == nil {
+		if t, err := root.createFile("/dev/console"); err == nil {
+			unix.Mount(slavePath, fdPath(t), "", unix.MS_BIND, "")
+			unix.Close(t)
+		}
+		root.close()
 	}
 	rights := unix.UnixRights(mfd)
 	if err := unix.Sendmsg(sockFd, []byte("/dev/ptmx"), rights, nil, 0); err != nil {

@@ -30,10 +30,10 @@ var devLinks = [][2]string{
 }
 
 // createDevices makes the default devices, linux.devices, the /dev links
-// and /dev/ptmx inside the root filesystem.
-func createDevices(cfg *initConfig) error {
+// and /dev/ptmx inside the root filesystem, all through descriptors of
+// directories opened inside it.
+func createDevices(cfg *initConfig, root *rootDir) error {
 	s := cfg.Bundle.Spec
-	rootfs := cfg.Bundle.Rootfs
 	mode := os.FileMode(0o666)
 	devices := make([]specs.LinuxDevice, 0, len(defaultDevices)+len(s.Linux.Devices))
 	for _, d := range defaultDevices {
@@ -42,23 +42,20 @@ func createDevices(cfg *initConfig) error {
 	}
 	devices = append(devices, s.Linux.Devices...)
 	for _, d := range devices {
-		if err := createDevice(rootfs, d, cfg.UserNS); err != nil {
+		if err := createDevice(root, d, cfg.UserNS); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
 	}
 	for _, l := range devLinks {
-		if err := symlinkInRootfs(rootfs, l[0], l[1]); err != nil {
+		if err := symlinkInRootfs(root, l[0], l[1], false); err != nil {
 			return err
 		}
 	}
 	// With a private devpts instance, /dev/ptmx must lead to its ptmx.
-	if pts, err := secureJoin(rootfs, "/dev/pts/ptmx"); err == nil {
-		if _, err := os.Stat(pts); err == nil {
-			ptmx, _ := secureJoin(rootfs, "/dev/ptmx")
-			os.Remove(ptmx)
-			if err := os.Symlink("pts/ptmx", ptmx); err != nil {
-				return fmt.Errorf("link /dev/ptmx: %w", err)
-			}
+	if fd, err := root.open("/dev/pts/ptmx", unix.O_PATH); err == nil {
+		unix.Close(fd)
+		if err := symlinkInRootfs(root, "pts/ptmx", "/dev/ptmx", true); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -66,32 +63,48 @@ func createDevices(cfg *initConfig) error {
 
 var deviceTypes = map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}
 
-func createDevice(rootfs string, d specs.LinuxDevice, userNS bool) error {
-	dest, err := secureJoin(rootfs, d.Path)
+func createDevice(root *rootDir, d specs.LinuxDevice, userNS bool) error {
+	if userNS {
+		// mknod is not allowed in a user namespace: show the host's node instead.
+		t, err := root.openTarget(d.Path, true)
+		if err != nil {
+			return err
+		}
+		defer t.close()
+		return unix.Mount(d.Path, t.path(), "", unix.MS_BIND, "")
+	}
+	dir, name := filepath.Split(filepath.Clean("/" + d.Path))
+	parent, err := root.mkdirAll(dir)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	if userNS {
-		// mknod is not allowed in a user namespace: show the host's node instead.
-		if err := createMountPoint(dest, false); err != nil {
-			return err
-		}
-		return unix.Mount(d.Path, dest, "", unix.MS_BIND, "")
-	}
+	defer unix.Close(parent)
 	perm := uint32(0o666)
 	if d.FileMode != nil {
 		perm = uint32(d.FileMode.Perm())
 	}
-	os.Remove(dest) // an image may ship its own (possibly wrong) node
+	// An image may ship its own (possibly wrong) node, or an empty directory.
+	if unix.Unlinkat(parent, name, 0) != nil {
+		unix.Unlinkat(parent, name, unix.AT_REMOVEDIR)
+	}
+	typ := deviceTypes[d.Type]
 	dev := int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))
-	if err := unix.Mknod(dest, deviceTypes[d.Type]|perm, dev); err != nil {
+	if err := unix.Mknodat(parent, name, typ|perm, dev); err != nil {
 		return fmt.Errorf("mknod: %w", err)
 	}
+	// Go on with the node itself, never with what its name may lead to by now.
+	fd, err := unix.Openat(parent, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open new node: %w", err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	// A fifo has no device number, whatever the config says.
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && int(st.Rdev) != dev) {
+		return fmt.Errorf("new node was replaced: %w", errMountTargetMoved)
+	}
 	// mknod applies the umask; chmod sets exactly the mode asked for.
-	if err := unix.Chmod(dest, perm); err != nil {
+	if err := unix.Chmod(fdPath(fd), perm); err != nil {
 		return err
 	}
 	uid, gid := -1, -1
@@ -101,15 +114,22 @@ func createDevice(rootfs string, d specs.LinuxDevice, userNS bool) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	return os.Lchown(dest, uid, gid)
+	return unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
 }
 
-func symlinkInRootfs(rootfs, target, link string) error {
-	dest, err := secureJoin(rootfs, link)
+// symlinkInRootfs makes link (inside the rootfs) point to target; an
+// existing link is kept unless replace is set.
+func symlinkInRootfs(root *rootDir, target, link string, replace bool) error {
+	dir, name := filepath.Split(filepath.Clean("/" + link))
+	parent, err := root.mkdirAll(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("link %s: %w", link, err)
 	}
-	if err := os.Symlink(target, dest); err != nil && !errors.Is(err, os.ErrExist) {
+	defer unix.Close(parent)
+	if replace {
+		unix.Unlinkat(parent, name, 0)
+	}
+	if err := unix.Symlinkat(target, parent, name); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("link %s: %w", link, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -32,11 +33,30 @@ func unmountUnder(dir string) error {
 	sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
 	for _, p := range points {
 		// EINVAL: already gone with a parent (a recursive bind).
-		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		if err := unmountBelow(dir, p); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("unmount %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// unmountBelow detaches the mount at p, opened below dir without following
+// any symlink: a directory swapped for a link since the mount table was
+// read (by a container sharing a volume) must not lead us to unmount
+// something of the host's.
+func unmountBelow(dir, p string) error {
+	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	fd, err := unix.Openat2(root, "."+strings.TrimPrefix(p, dir), how)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Unmount(fdPath(fd), unix.MNT_DETACH)
 }
 
 // mountPointsUnder lists the mount points at or below dir.

@@ -37,3 +37,22 @@ func TestUnmountUnder(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{beside}, points)
 }
+
+// TestUnmountBelowNoSymlink: a mount point whose path now goes through a
+// symlink (a directory swapped since the mount table was read) is not
+// followed out of the directory: the host's mount there stays.
+func TestUnmountBelowNoSymlink(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to mount")
+	}
+	dir, outside := t.TempDir(), t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(outside, "m"), 0o755))
+	require.NoError(t, unix.Mount("tmpfs", filepath.Join(outside, "m"), "tmpfs", 0, ""))
+	t.Cleanup(func() { unix.Unmount(filepath.Join(outside, "m"), unix.MNT_DETACH) })
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "a")))
+
+	require.ErrorIs(t, unmountBelow(dir, filepath.Join(dir, "a/m")), unix.ELOOP)
+	points, err := mountPointsUnder(outside)
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(outside, "m")}, points)
+}

@@ -84,66 +84,88 @@ func parseMountOptions(opts []string) (mountOptions, error) {
 }
 
 // mountInRootfs performs one entry of config.json's mounts, with its
-// destination resolved safely inside the root filesystem.
-func mountInRootfs(cfg *initConfig, m specs.Mount) error {
-	rootfs := cfg.Bundle.Rootfs
+// destination opened (and created) inside the root filesystem, and the
+// mount made onto that descriptor.
+func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
 	opts, err := parseMountOptions(m.Options)
 	if err != nil {
 		return err
 	}
-	dest, err := secureJoin(rootfs, m.Destination)
-	if err != nil {
-		return fmt.Errorf("resolve destination: %w", err)
-	}
 	switch {
 	case m.Type == "cgroup" || m.Type == "cgroup2":
-		return mountCgroup(cfg, dest, opts)
+		t, err := root.openTarget(m.Destination, false)
+		if err != nil {
+			return fmt.Errorf("create cgroup mount point: %w", err)
+		}
+		defer t.close()
+		return mountCgroup(cfg, t, opts)
 	case opts.bind() || m.Type == "bind":
 		opts.flags |= unix.MS_BIND
-		return bindMount(cfg.Bundle.Dir, m.Source, dest, opts)
+		return bindMount(root, cfg.Bundle.Dir, m.Source, m.Destination, opts)
 	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
+	t, err := root.openTarget(m.Destination, false)
+	if err != nil {
 		return fmt.Errorf("create mount point: %w", err)
 	}
+	defer t.close()
 	data := strings.Join(opts.data, ",")
-	err = unix.Mount(m.Source, dest, m.Type, opts.flags, data)
+	err = unix.Mount(m.Source, t.path(), m.Type, opts.flags, data)
 	if err != nil && m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
 		// Without its own network namespace a container may not mount a
 		// new sysfs; show it the host's read-only instead, as runc does.
-		err = unix.Mount("/sys", dest, "", unix.MS_BIND|unix.MS_REC, "")
+		err = unix.Mount("/sys", t.path(), "", unix.MS_BIND|unix.MS_REC, "")
 		if err == nil {
-			err = remount(dest, opts.flags|unix.MS_RDONLY|unix.MS_BIND)
+			err = t.mounted()
+		}
+		if err == nil {
+			err = remount(t.path(), opts.flags|unix.MS_RDONLY|unix.MS_BIND)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, m.Destination, err)
 	}
-	return setPropagation(dest, opts.propagation)
+	return setPropagation(t, opts.propagation)
 }
 
-// bindMount makes source (absolute, or relative to the bundle) visible at dest.
-func bindMount(bundleDir, source, dest string, opts mountOptions) error {
+// bindMount makes source (absolute, or relative to the bundle) visible at
+// dest. The source is opened first, so the mount point is made of the
+// same kind (directory or file) as what is then mounted.
+func bindMount(root *rootDir, bundleDir, source, dest string, opts mountOptions) error {
 	if !filepath.IsAbs(source) {
 		source = filepath.Join(bundleDir, source)
 	}
-	fi, err := os.Stat(source)
+	src, err := unix.Open(source, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("bind source: %w", err)
+		return fmt.Errorf("bind source: %w", &os.PathError{Op: "stat", Path: source, Err: err})
 	}
-	if err := createMountPoint(dest, fi.IsDir()); err != nil {
-		return err
+	defer unix.Close(src)
+	var st unix.Stat_t
+	if err := unix.Fstat(src, &st); err != nil {
+		return fmt.Errorf("bind source: %w", &os.PathError{Op: "stat", Path: source, Err: err})
 	}
+	t, err := root.openTarget(dest, st.Mode&unix.S_IFMT != unix.S_IFDIR)
+	if err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	defer t.close()
 	// A bind mount ignores every flag but MS_BIND|MS_REC on the first
 	// call: read-only and friends need a remount.
-	if err := unix.Mount(source, dest, "", opts.flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+	if err := unix.Mount(fdPath(src), t.path(), "", opts.flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
 		return fmt.Errorf("bind %s on %s: %w", source, dest, err)
 	}
-	if rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); rest != 0 {
-		if err := remount(dest, opts.flags); err != nil {
-			return err
+	rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if rest == 0 && len(opts.propagation) == 0 {
+		return nil
+	}
+	if err := t.mounted(); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", source, dest, err)
+	}
+	if rest != 0 {
+		if err := remount(t.path(), opts.flags); err != nil {
+			return fmt.Errorf("%s: %w", dest, err)
 		}
 	}
-	return setPropagation(dest, opts.propagation)
+	return setPropagation(t, opts.propagation)
 }
 
 // remount changes the flags of an existing bind mount. In a user namespace
@@ -166,30 +188,18 @@ func remount(dest string, flags uintptr) error {
 	return nil
 }
 
-func setPropagation(dest string, props []uintptr) error {
+// setPropagation changes the propagation of the mount just made on t.
+func setPropagation(t *mountTarget, props []uintptr) error {
+	if len(props) == 0 {
+		return nil
+	}
+	if err := t.mounted(); err != nil {
+		return fmt.Errorf("set propagation: %w", err)
+	}
 	for _, p := range props {
-		if err := unix.Mount("", dest, "", p, ""); err != nil {
-			return fmt.Errorf("set propagation of %s: %w", dest, err)
+		if err := unix.Mount("", t.path(), "", p, ""); err != nil {
+			return fmt.Errorf("set propagation of %s: %w", t.name, err)
 		}
 	}
 	return nil
-}
-
-// createMountPoint makes dest a directory or an empty file, matching what
-// will be mounted on it.
-func createMountPoint(dest string, dir bool) error {
-	if dir {
-		if err := os.MkdirAll(dest, 0o755); err != nil {
-			return fmt.Errorf("create mount point: %w", err)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	f, err := os.OpenFile(dest, os.O_CREATE|os.O_RDONLY|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	return f.Close()
 }

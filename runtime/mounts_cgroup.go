@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +39,14 @@ func hostCgroupMounts() ([]cgroupMount, error) {
 				data = append(data, o)
 			}
 		}
-		out = append(out, cgroupMount{point: m.Point, fstype: m.FSType, data: strings.Join(data, ",")})
+		cm := cgroupMount{point: m.Point, fstype: m.FSType, data: strings.Join(data, ",")}
+		// A later mount on the same point hides the earlier one (a host
+		// whose "/" or /sys was mounted again lists each hierarchy twice).
+		if i := slices.IndexFunc(out, func(o cgroupMount) bool { return o.point == m.Point }); i >= 0 {
+			out[i] = cm
+			continue
+		}
+		out = append(out, cm)
 	}
 	return out, nil
 }
@@ -47,24 +55,27 @@ func hostCgroupMounts() ([]cgroupMount, error) {
 // cgroup namespace a fresh mount of each hierarchy shows the container's
 // own cgroup as the root. Without one, the container's cgroup directories
 // are bind-mounted, so it still cannot see or touch its neighbours.
-func mountCgroup(cfg *initConfig, dest string, opts mountOptions) error {
+func mountCgroup(cfg *initConfig, t *mountTarget, opts mountOptions) error {
 	mounts, err := hostCgroupMounts()
 	if err != nil {
 		return fmt.Errorf("read cgroup mounts: %w", err)
 	}
 	ownNS := hasNamespace(cfg.Bundle.Spec, "cgroup")
 	flags := opts.flags &^ (unix.MS_BIND | unix.MS_REC)
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return fmt.Errorf("create cgroup mount point: %w", err)
-	}
 	// Pure cgroup v2: one hierarchy right at /sys/fs/cgroup.
 	if len(mounts) == 1 && mounts[0].point == hostCgroupRoot && mounts[0].fstype == "cgroup2" {
-		return mountHierarchy(mounts[0], dest, cfg.CgroupDir, ownNS, flags)
+		return mountHierarchy(mounts[0], t, cfg.CgroupDir, ownNS, flags)
 	}
 	// v1 or hybrid: a tmpfs holding one directory per hierarchy.
-	if err := unix.Mount("tmpfs", dest, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
-		return fmt.Errorf("mount tmpfs for cgroups on %s: %w", dest, err)
+	if err := unix.Mount("tmpfs", t.path(), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
+		return fmt.Errorf("mount tmpfs for cgroups on %s: %w", t.name, err)
 	}
+	if err := t.mounted(); err != nil {
+		return fmt.Errorf("mount tmpfs for cgroups: %w", err)
+	}
+	// Below here all is in our fresh tmpfs, out of reach of anyone else:
+	// paths through t's descriptor are safe.
+	dest := t.path()
 	for _, m := range mounts {
 		if m.point == hostCgroupRoot {
 			continue
@@ -73,7 +84,13 @@ func mountCgroup(cfg *initConfig, dest string, opts mountOptions) error {
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return fmt.Errorf("create cgroup mount point: %w", err)
 		}
-		if err := mountHierarchy(m, sub, cfg.CgroupDir, ownNS, flags); err != nil {
+		subT, err := openCgroupSubdir(sub, filepath.Join(t.name, filepath.Base(sub)))
+		if err != nil {
+			return err
+		}
+		err = mountHierarchy(m, subT, cfg.CgroupDir, ownNS, flags)
+		subT.close()
+		if err != nil {
 			return err
 		}
 	}
@@ -89,22 +106,41 @@ func mountCgroup(cfg *initConfig, dest string, opts mountOptions) error {
 	}
 	if flags&unix.MS_RDONLY != 0 {
 		if err := unix.Mount("", dest, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
-			return fmt.Errorf("remount %s read-only: %w", dest, err)
+			return fmt.Errorf("remount %s read-only: %w", t.name, err)
 		}
 	}
 	return nil
 }
 
-func mountHierarchy(m cgroupMount, dest, cgroupDir string, ownNS bool, flags uintptr) error {
+func mountHierarchy(m cgroupMount, t *mountTarget, cgroupDir string, ownNS bool, flags uintptr) error {
 	if ownNS {
-		if err := unix.Mount(m.fstype, dest, m.fstype, flags, m.data); err != nil {
-			return fmt.Errorf("mount %s (%s) on %s: %w", m.fstype, m.data, dest, err)
+		if err := unix.Mount(m.fstype, t.path(), m.fstype, flags, m.data); err != nil {
+			return fmt.Errorf("mount %s (%s) on %s: %w", m.fstype, m.data, t.name, err)
 		}
 		return nil
 	}
 	src := filepath.Join(m.point, cgroupDir)
-	if err := unix.Mount(src, dest, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind %s on %s: %w", src, dest, err)
+	if err := unix.Mount(src, t.path(), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", src, t.name, err)
 	}
-	return remount(dest, flags)
+	if err := t.mounted(); err != nil {
+		return fmt.Errorf("bind %s: %w", src, err)
+	}
+	return remount(t.path(), flags)
+}
+
+// openCgroupSubdir opens a directory made in the cgroup tmpfs as a mount target.
+func openCgroupSubdir(dir, name string) (*mountTarget, error) {
+	open := func() (int, error) {
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, &os.PathError{Op: "open", Path: name, Err: err}
+		}
+		return fd, nil
+	}
+	fd, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup mount point: %w", err)
+	}
+	return &mountTarget{fd: fd, name: name, open: open}, nil
 }

@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -41,18 +40,7 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 	if err != nil {
 		return fmt.Errorf("bind root.path %s: %w", rootfs, err)
 	}
-	for i, m := range s.Mounts {
-		done := t.Step("init", "mount %s (%s) on %s", m.Source, m.Type, m.Destination)
-		err := mountInRootfs(cfg, m)
-		done()
-		if err != nil {
-			return fmt.Errorf("mounts[%d] %s: %w", i, m.Destination, err)
-		}
-	}
-	done = t.Step("init", "create devices and /dev links")
-	err = createDevices(cfg)
-	done()
-	if err != nil {
+	if err := buildInRoot(cfg, t); err != nil {
 		return err
 	}
 	if err := beforePivot(); err != nil {
@@ -102,6 +90,31 @@ func firstPropagation(mode string) string {
 }
 
 func firstPropagationFlags(mode string) uintptr { return propagationFlags[firstPropagation(mode)] }
+
+// buildInRoot makes the mounts and devices of the config, every one of
+// them opened inside the rootfs and mounted by descriptor (securejoin.go).
+func buildInRoot(cfg *initConfig, t *Trace) error {
+	if err := checkProcfs(); err != nil {
+		return err
+	}
+	root, err := openRoot(cfg.Bundle.Rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.close()
+	for i, m := range cfg.Bundle.Spec.Mounts {
+		done := t.Step("init", "mount %s (%s) on %s", m.Source, m.Type, m.Destination)
+		err := mountInRootfs(cfg, root, m)
+		done()
+		if err != nil {
+			return fmt.Errorf("mounts[%d] %s: %w", i, m.Destination, err)
+		}
+	}
+	done := t.Step("init", "create devices and /dev links")
+	err = createDevices(cfg, root)
+	done()
+	return err
+}
 
 // pivotRoot makes rootfs the root of the mount namespace and detaches the
 // old root. pivot_root(".", ".") stacks the old root on top of the new one
@@ -163,36 +176,75 @@ func chroot(dir string) error {
 
 // maskAndProtect applies linux.maskedPaths (made unreadable: /dev/null
 // over files, an empty read-only tmpfs over directories) and
-// linux.readonlyPaths. Paths missing from the image are skipped.
+// linux.readonlyPaths. Paths missing from the image are skipped. It runs
+// after pivot_root, but a shared volume could still swap a component:
+// each path is opened inside "/" and mounted by descriptor.
 func maskAndProtect(l *specs.Linux) error {
+	if len(l.MaskedPaths) == 0 && len(l.ReadonlyPaths) == 0 {
+		return nil
+	}
+	root, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	defer root.close()
 	for _, p := range l.MaskedPaths {
-		fi, err := os.Stat(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
-		}
-		if fi.IsDir() {
-			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0k")
-		} else {
-			err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
-		}
-		if err != nil {
+		if err := maskPath(root, p); err != nil {
 			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
 		}
 	}
 	for _, p := range l.ReadonlyPaths {
-		err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, "")
-		if errors.Is(err, unix.ENOENT) {
-			continue
-		}
-		if err == nil {
-			err = remount(p, unix.MS_RDONLY|unix.MS_REC)
-		}
-		if err != nil {
+		if err := readonlyPath(root, p); err != nil {
 			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// openExisting opens p inside root as a mount target; (nil, nil) if p is missing.
+func openExisting(root *rootDir, p string) (*mountTarget, error) {
+	fd, err := root.open(p, unix.O_PATH)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The container's own /proc, which a config may leave out.
+	if err := checkProcfs(); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &mountTarget{fd: fd, name: p, open: func() (int, error) { return root.open(p, unix.O_PATH) }}, nil
+}
+
+func maskPath(root *rootDir, p string) error {
+	t, err := openExisting(root, p)
+	if t == nil || err != nil {
+		return err
+	}
+	defer t.close()
+	var st unix.Stat_t
+	if err := unix.Fstat(t.fd, &st); err != nil {
+		return fmt.Errorf("stat: %w", err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.Mount("tmpfs", t.path(), "tmpfs", unix.MS_RDONLY, "size=0k")
+	}
+	return unix.Mount("/dev/null", t.path(), "", unix.MS_BIND, "")
+}
+
+func readonlyPath(root *rootDir, p string) error {
+	t, err := openExisting(root, p)
+	if t == nil || err != nil {
+		return err
+	}
+	defer t.close()
+	if err := unix.Mount(t.path(), t.path(), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if err := t.mounted(); err != nil {
+		return err
+	}
+	return remount(t.path(), unix.MS_RDONLY|unix.MS_REC)
 }
