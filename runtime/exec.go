@@ -95,7 +95,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	p.sock.Close()
 	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(p.pid))); err != nil {
+		if err := WriteFileAtomic(o.PidFile, []byte(strconv.Itoa(p.pid)), 0o644); err != nil {
 			return 0, fmt.Errorf("write pid file: %w", err)
 		}
 	}

@@ -55,7 +55,7 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 	}
 	// A cache that cannot be written only costs time on the next run.
 	if os.MkdirAll(filepath.Dir(cached), 0o700) == nil {
-		writeFileAtomic(cached, data)
+		WriteFileAtomic(cached, data, 0o644)
 	}
 	return data, nil
 }
