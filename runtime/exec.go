@@ -157,6 +157,9 @@ func checkExecProcess(p *specs.Process) error {
 	if err := checkRlimits(p.Rlimits); err != nil {
 		return err
 	}
+	if field, problem, ok := checkExecveSize("process", p.Args, p.Env, stackRlimit(p.Rlimits)); !ok {
+		return fmt.Errorf("exec: %s: %s", field, problem)
+	}
 	if _, err := capabilities.Parse(p.Capabilities); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
