@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/tests/fixture"
 )
 
 // The attacks of CVE-2016-9962: a process already in the container reads
@@ -93,32 +95,45 @@ echo stopped
 
 // TestExecNotReachableBeforeExecve: "cmrun exec" passes a host directory
 // as fd 3 (--preserve-fds 1) while a root process in the container races
-// to get at every exec'd process between the capability drop and execve.
+// to get at every exec'd process between the capability drop and execve;
+// with and without a user namespace (where the container's root is a
+// mapped uid, and the exec'd process joins the namespace).
 func TestExecNotReachableBeforeExecve(t *testing.T) {
-	e := newEnv(t)
-	dir, secret := hostSecret(t, e)
-	bundle := e.bundle(nil, "sh", "-c", execAttacker)
-	id, log := e.detached(bundle)
-
-	const rounds = 40
-	for i := 0; i < rounds; i++ {
-		out := e.tempFile()
-		cmd := exec.Command(filepath.Join(binDir, "cmrun"), "--root", e.root, "exec", "--preserve-fds", "1", id,
-			"sh", "-c", "exec 3<&-; true")
-		cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = out, out, []*os.File{dir}
-		err := cmd.Run()
-		attackerLog, _ := os.ReadFile(log)
-		require.NoError(t, err, "%s\nattacker: %s", readBack(out), attackerLog)
-		out.Close()
+	tests := []struct {
+		name string
+		edit func(*specs.Spec)
+	}{
+		{"no user namespace", nil},
+		{"user namespace", func(s *specs.Spec) { fixture.WithUserNamespace(s, 100000, 100000) }},
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(bundle, "rootfs/tmp/stop"), nil, 0o644))
-	require.Eventually(t, func() bool { b, _ := os.ReadFile(log); return strings.Contains(string(b), "stopped") }, waitLong, tick)
-	data, err := os.ReadFile(log)
-	require.NoError(t, err)
-	result := string(data)
-	t.Logf("attacker saw %d exec'd processes before their execve", strings.Count(result, "SEEN"))
-	require.NotContains(t, result, secret, "the container read a host file through an exec'd process's fd")
-	require.NotContains(t, result, "LEAK", "the container reached into an exec'd process before its execve")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir, secret := hostSecret(t, e)
+			bundle := e.bundle(tc.edit, "sh", "-c", execAttacker)
+			id, log := e.detached(bundle)
+
+			const rounds = 40
+			for i := 0; i < rounds; i++ {
+				out := e.tempFile()
+				cmd := exec.Command(filepath.Join(binDir, "cmrun"), "--root", e.root, "exec", "--preserve-fds", "1", id,
+					"sh", "-c", "exec 3<&-; true")
+				cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = out, out, []*os.File{dir}
+				err := cmd.Run()
+				attackerLog, _ := os.ReadFile(log)
+				require.NoError(t, err, "%s\nattacker: %s", readBack(out), attackerLog)
+				out.Close()
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(bundle, "rootfs/tmp/stop"), nil, 0o644))
+			require.Eventually(t, func() bool { b, _ := os.ReadFile(log); return strings.Contains(string(b), "stopped") }, waitLong, tick)
+			data, err := os.ReadFile(log)
+			require.NoError(t, err)
+			result := string(data)
+			t.Logf("attacker saw %d exec'd processes before their execve", strings.Count(result, "SEEN"))
+			require.NotContains(t, result, secret, "the container read a host file through an exec'd process's fd")
+			require.NotContains(t, result, "LEAK", "the container reached into an exec'd process before its execve")
+		})
+	}
 }
 
 // TestExecInheritsOnlyPreservedFds: the exec'd program gets stdio and the
