@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -472,6 +473,19 @@ __attribute__((constructor)) static void nsexec(void)
 		_exit(1);
 	}
 	syncfd = (int)fd;
+
+	/*
+	 * Non-dumpable from here until the user's program is exec'd. The init
+	 * we clone soon shows up in the container's /proc while it still holds
+	 * what the host gave it (fds, memory with the config); as long as it
+	 * is dumpable, any process in the container with the same uid and no
+	 * fewer capabilities may open /proc/PID/fd/N and /proc/PID/mem of it
+	 * (CVE-2016-9962). The flag is inherited by the clone, and execve of
+	 * the user's program sets dumpability afresh. The parent, root, can
+	 * still write our /proc files (uid_map, oom_score_adj).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("make the init non-dumpable");
 
 	int cgroupns_fd, new_cgroupns;
 	stage0(&cgroupns_fd, &new_cgroupns);

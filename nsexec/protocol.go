@@ -30,8 +30,12 @@ const (
 	MsgSeccomp        MsgType = C.MSG_SECCOMP
 )
 
-// maxMessage bounds what either side accepts, so a corrupt header cannot make us allocate gigabytes.
-const maxMessage = C.MAX_BOOTSTRAP
+// MaxMessage bounds what the Go side sends and accepts, so a corrupt
+// header cannot make us allocate gigabytes. The init config carries
+// process.args and process.env, of which execve takes up to 6 MiB, and
+// JSON may escape a byte as six ("\u003c"). The C preamble reads only
+// the small messages (bootstrap, id maps) and keeps MAX_BOOTSTRAP.
+const MaxMessage = 64 << 20
 
 // MaxNamespacePaths is how many namespaces the preamble can join.
 const MaxNamespacePaths = C.MAX_NS_PATHS
@@ -130,6 +134,9 @@ func (b *Bootstrap) Encode() []byte {
 
 // WriteMsg sends one framed message.
 func WriteMsg(w io.Writer, typ MsgType, payload []byte) error {
+	if len(payload) > MaxMessage {
+		return fmt.Errorf("send message %d: %d bytes is more than the %d MiB limit", typ, len(payload), MaxMessage>>20)
+	}
 	buf := make([]byte, 8, 8+len(payload))
 	binary.NativeEndian.PutUint32(buf[0:], uint32(typ))
 	binary.NativeEndian.PutUint32(buf[4:], uint32(len(payload)))
@@ -152,7 +159,7 @@ func ReadMsg(r io.Reader) (MsgType, []byte, error) {
 	}
 	typ := MsgType(binary.NativeEndian.Uint32(hdr[0:]))
 	n := binary.NativeEndian.Uint32(hdr[4:])
-	if n > maxMessage {
+	if n > MaxMessage {
 		return 0, nil, fmt.Errorf("message %d of %d bytes is too large", typ, n)
 	}
 	payload := make([]byte, n)

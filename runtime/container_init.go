@@ -116,7 +116,10 @@ func initContainer(sock *os.File, entered time.Time) error {
 			os.Exit(1)
 		}
 	}
-	closeExtraFds(firstExtraFd + cfg.ExtraFds)
+	if err := closeExtraFds(firstExtraFd + cfg.ExtraFds); err != nil {
+		fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
+		os.Exit(1)
+	}
 	// Last: from here on the filter judges every system call, execve included.
 	if filter != nil {
 		if err := filter.Load(true); err != nil {
@@ -255,15 +258,21 @@ func waitForStart(fifoFd int) error {
 }
 
 // closeExtraFds marks every descriptor from first up close-on-exec, so the
-// program inherits only stdio and the fds it was promised (--preserve-fds).
-func closeExtraFds(first int) {
+// program inherits only stdio and the fds it was promised (--preserve-fds):
+// the init socket, the console socket and the cmrun binary stay behind.
+func closeExtraFds(first int) error {
+	// close_range(2) (Linux 5.11) needs no /proc; older kernels list /proc/self/fd.
+	if err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		return
+		return fmt.Errorf("close the runtime's descriptors: %w", err)
 	}
 	for _, e := range entries {
 		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
 			unix.CloseOnExec(fd)
 		}
 	}
+	return nil
 }

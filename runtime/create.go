@@ -159,7 +159,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 		return nil, err
 	}
 	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(c.Pid))); err != nil {
+		if err := WriteFileAtomic(o.PidFile, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
 			return nil, fmt.Errorf("write pid file: %w", err)
 		}
 	}
@@ -213,14 +213,4 @@ func writeIDMaps(pid int, b *Bundle) error {
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so readers
-// (podman waits for the pid file) never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

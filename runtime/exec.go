@@ -95,7 +95,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	p.sock.Close()
 	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(p.pid))); err != nil {
+		if err := WriteFileAtomic(o.PidFile, []byte(strconv.Itoa(p.pid)), 0o644); err != nil {
 			return 0, fmt.Errorf("write pid file: %w", err)
 		}
 	}
@@ -156,6 +156,9 @@ func checkExecProcess(p *specs.Process) error {
 	}
 	if err := checkRlimits(p.Rlimits); err != nil {
 		return err
+	}
+	if field, problem, ok := checkExecveSize("process", p.Args, p.Env, stackRlimit(p.Rlimits)); !ok {
+		return fmt.Errorf("exec: %s: %s", field, problem)
 	}
 	if _, err := capabilities.Parse(p.Capabilities); err != nil {
 		return fmt.Errorf("exec: %w", err)

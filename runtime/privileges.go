@@ -57,12 +57,9 @@ func finalizeProcess(p *specs.Process, filterData []byte) (*seccomp.Filter, []st
 		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
 	}
 	warnings = append(warnings, w...)
-	// A uid change makes the process non-dumpable, which hides
-	// /proc/self/fd from it, and the exec fifo is reached through there.
-	// execve decides dumpability afresh for the user's program anyway.
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
-		return nil, nil, fmt.Errorf("set dumpable: %w", err)
-	}
+	// The process stays non-dumpable (nsexec made it so): the kernel
+	// still lets it use its own /proc/self/fd, and execve decides
+	// dumpability afresh for the user's program.
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return nil, nil, fmt.Errorf("process.noNewPrivileges: %w", err)

@@ -62,7 +62,7 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 	}
 	// A cache that cannot be written only costs time on the next run.
 	if os.MkdirAll(cacheDir, 0o700) == nil && checkPrivateDir("seccomp cache", cacheDir) == nil {
-		writeFileAtomic(cached, cacheEntry(key, data))
+		WriteFileAtomic(cached, cacheEntry(key, data), 0o600)
 	}
 	return data, nil
 }

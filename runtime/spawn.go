@@ -168,6 +168,9 @@ func spawn(r spawnRequest) (*initProcess, error) {
 			if err != nil {
 				return fail(fmt.Errorf("encode init config: %w", err))
 			}
+			if len(data) > nsexec.MaxMessage {
+				return fail(fmt.Errorf("%s: the init config made of it is %d bytes, more than the %d MiB the init reads", ConfigFile, len(data), nsexec.MaxMessage>>20))
+			}
 			if err := nsexec.WriteMsg(parent, nsexec.MsgConfig, data); err != nil {
 				return fail(err)
 			}

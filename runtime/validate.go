@@ -96,6 +96,9 @@ func checkProcess(s *specs.Spec) error {
 	if err := checkRlimits(p.Rlimits); err != nil {
 		return err
 	}
+	if field, problem, ok := checkExecveSize("process", p.Args, p.Env, stackRlimit(p.Rlimits)); !ok {
+		return configErr(field, "%s", problem)
+	}
 	if _, err := capabilities.Parse(p.Capabilities); err != nil {
 		return &ConfigError{Problem: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
@@ -191,6 +194,10 @@ func checkHooks(s *specs.Spec) error {
 			}
 			if h.Timeout != nil && *h.Timeout <= 0 {
 				return configErr(field+".timeout", "must be greater than zero")
+			}
+			// Hooks are started by cmrun or the init, with cmrun's stack rlimit.
+			if f, problem, ok := checkExecveSize(field, h.Args, h.Env, stackRlimit(nil)); !ok {
+				return configErr(f, "%s", problem)
 			}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/runtime"
 )
 
 // InitPath is where cminit appears inside a container started with --init.
@@ -43,12 +45,9 @@ func addInit(bundle string) error {
 	if data, err = json.MarshalIndent(&s, "", "  "); err != nil {
 		return fmt.Errorf("--init: encode config: %w", err)
 	}
-	tmp := config + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("--init: write config: %w", err)
-	}
-	if err := os.Rename(tmp, config); err != nil {
-		return fmt.Errorf("--init: write config: %w", err)
+	// The bundle may belong to someone else: no fixed temporary name.
+	if err := runtime.WriteFileAtomic(config, data, 0o644); err != nil {
+		return fmt.Errorf("--init: %w", err)
 	}
 	return nil
 }

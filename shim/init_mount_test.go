@@ -1,44 +1,40 @@
-package shim
+package shim_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/shim"
 )
 
-func TestWithInit(t *testing.T) {
-	initMount := specs.Mount{Destination: InitPath, Type: "bind", Source: "/opt/cm/cminit", Options: []string{"bind", "ro"}}
-	tests := []struct {
-		name       string
-		spec       specs.Spec
-		changed    bool
-		wantArgs   []string
-		wantMounts int
-	}{
-		{
-			name:    "prefixes the program and adds the mount",
-			spec:    specs.Spec{Process: &specs.Process{Args: []string{"sleep", "10"}}, Mounts: []specs.Mount{{Destination: "/proc"}}},
-			changed: true, wantArgs: []string{InitPath, "--", "sleep", "10"}, wantMounts: 2,
-		},
-		{
-			name:    "a bundle already set up is left alone",
-			spec:    specs.Spec{Process: &specs.Process{Args: []string{InitPath, "--", "sleep"}}, Mounts: []specs.Mount{initMount}},
-			changed: false, wantArgs: []string{InitPath, "--", "sleep"}, wantMounts: 1,
-		},
-		{name: "no process", spec: specs.Spec{}, changed: false},
+// TestInitIgnoresPlantedSymlink: --init rewrites config.json in the
+// bundle, which may belong to an unprivileged user. Symlinks to a
+// root-only file planted at the temporary names a rewrite could use must
+// not make the shim, as root, write the config into that file.
+func TestInitIgnoresPlantedSymlink(t *testing.T) {
+	e := newEnv(t, time.Second)
+	bundle := e.bundle(nil, "sh", "-c", "touch /dev/shm/ready; exec sleep 1000")
+	victim := filepath.Join(e.dir, "root-only")
+	require.NoError(t, os.WriteFile(victim, []byte("precious\n"), 0o600))
+	require.NoError(t, os.Chown(bundle, 1000, 1000))
+	for _, name := range []string{"config.json.tmp", ".config.json"} {
+		link := filepath.Join(bundle, name)
+		require.NoError(t, os.Symlink(victim, link))
+		require.NoError(t, os.Lchown(link, 1000, 1000))
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := tc.spec
-			require.Equal(t, tc.changed, withInit(&s, "/opt/cm/cminit"))
-			if s.Process != nil {
-				require.Equal(t, tc.wantArgs, s.Process.Args)
-			}
-			require.Len(t, s.Mounts, tc.wantMounts)
-			if tc.changed {
-				require.Equal(t, initMount, s.Mounts[len(s.Mounts)-1])
-			}
-		})
-	}
+
+	p := e.launch(bundle, "--init")
+	initPid := p.start(t)
+	waitFile(t, initPid, "/dev/shm/ready")
+	data, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	require.Equal(t, "precious\n", string(data), "the shim wrote the config through a planted symlink")
+	cmdline, err := os.ReadFile(filepath.Join("/proc", itoa(initPid), "cmdline"))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(cmdline), shim.InitPath+"\x00"), "PID 1 is %q", cmdline)
 }
