@@ -23,6 +23,12 @@ type Config struct {
 	StopTimeout       time.Duration // default grace period of stop; default 10s
 	ShimTimeout       time.Duration // limit of one call to a shim's control socket; default 10s
 
+	// Limits of both sockets, so slow or idle peers cannot hold the daemon.
+	ReadTimeout  time.Duration // to read one request's headers, then again its body; default 10s
+	IdleTimeout  time.Duration // a kept-alive connection with no request is closed; default 2m (shim socket: at least 4 heartbeat intervals)
+	MaxConns     int           // open connections on the client socket; default 1024
+	MaxShimConns int           // open connections on the shim socket (one per live shim); default 8192
+
 	Launcher Launcher                        // starts shims; required
 	DialShim func(control string) ShimClient // default: HTTP on the control socket
 
@@ -58,6 +64,10 @@ func (c *Config) setDefaults() {
 	defDur(&c.RestartGrace, 30*time.Second)
 	defDur(&c.StopTimeout, 10*time.Second)
 	defDur(&c.ShimTimeout, 10*time.Second)
+	defDur(&c.ReadTimeout, 10*time.Second)
+	defDur(&c.IdleTimeout, 2*time.Minute)
+	defInt(&c.MaxConns, 1024)
+	defInt(&c.MaxShimConns, 8192)
 	if c.DialShim == nil {
 		c.DialShim = dialShim
 	}

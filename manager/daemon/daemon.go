@@ -29,6 +29,7 @@ type Daemon struct {
 	watchdog *Watchdog
 	boot     uint64
 	started  time.Time
+	shimKey  []byte // makes each container's shim token (shimauth.go)
 
 	clientSock, shimSock *socket
 	clientSrv, shimSrv   *http.Server
@@ -69,6 +70,9 @@ func New(cfg Config) (d *Daemon, err error) {
 		// write per event: the boot count is their high bits.
 		bus:  events.New(cfg.EventRing, boot<<40+1),
 		exec: NewExecutor(cfg.Workers, cfg.QueueSize),
+	}
+	if d.shimKey, err = loadShimKey(st.Dir()); err != nil {
+		return nil, err
 	}
 	d.watchdog = &Watchdog{table: &d.table, interval: watchInterval(cfg.HeartbeatTTL), markLost: d.markLost}
 	if err := d.reload(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -32,6 +33,10 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBodyTimeout):
+		return http.StatusRequestTimeout
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.As(err, &field):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownContainer):
@@ -156,6 +161,8 @@ func bodyError(err error) error {
 	switch {
 	case errors.As(err, &tooBig):
 		return fmt.Errorf("request body is larger than %d bytes: %w", maxBody, err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("request body: %w (a slow client is cut off after the read timeout)", ErrBodyTimeout)
 	case errors.Is(err, io.EOF):
 		return badField("body", "empty; want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

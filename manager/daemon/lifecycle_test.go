@@ -140,12 +140,12 @@ func TestShimAbort(t *testing.T) {
 	h := newHarness(t, "shim")
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"process":{"args":["sleep"]}}`), 0o600))
-	shim, err := shimtest.Start(shimtest.Config{ID: "0123456789abcdef", Bundle: dir, StateDir: dir, Manager: h.cfg.ShimSocket})
+	shim, err := shimtest.Start(shimtest.Config{ID: "0123456789abcdef", Bundle: dir, StateDir: dir, Manager: h.cfg.ShimSocket, Token: h.d.ShimToken("0123456789abcdef")})
 	require.NoError(t, err)
 	<-shim.Done()
 	require.True(t, shim.Aborted())
 
-	_, err = h.shimAPI.Register(ctxT(t), api.RegisterRequest{ID: "nope", Pid: 1, Control: "/x", State: manager.Ready})
+	_, err = h.shimOf("nope").Register(ctxT(t), api.RegisterRequest{ID: "nope", Pid: os.Getpid(), Control: "/x", State: manager.Ready})
 	require.Equal(t, http.StatusNotFound, api.StatusOf(err))
 	require.Equal(t, api.UnknownContainer, err.Error(), "the exact words shims abort on")
 }
@@ -181,7 +181,7 @@ func TestFollowLogsAcrossRotation(t *testing.T) {
 
 	// The shim reports DEAD after its last output: the stream ends there.
 	write("three\n")
-	require.NoError(t, h.shimAPI.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Dead, ExitCode: 1, Seq: 1}))
+	require.NoError(t, h.shimOf(c.ID).Report(ctxT(t), api.Report{ID: c.ID, State: manager.Dead, ExitCode: 1, Seq: 1}))
 	rest, err := io.ReadAll(logs)
 	require.NoError(t, err)
 	require.Equal(t, "three\n", string(rest))
