@@ -58,8 +58,10 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cl := h.client
-			if tt.shim {
-				cl = h.shimAPI
+			if tt.shim { // as the shim of the container the body names
+				var named struct{ ID string }
+				jsonUnmarshal([]byte(tt.body), &named)
+				cl = h.shimOf(named.ID)
 			}
 			status, body, err := cl.Raw(ctxT(t), tt.method, tt.path, []byte(tt.body))
 			require.NoError(t, err)

@@ -144,8 +144,23 @@ func (d *Daemon) listen() error {
 		return err
 	}
 	base := func(net.Listener) context.Context { return d.requests }
-	d.clientSrv = &http.Server{Handler: d.clientRoutes(), BaseContext: base, ReadHeaderTimeout: 10 * time.Second}
-	d.shimSrv = &http.Server{Handler: d.shimRoutes(), BaseContext: base, ConnContext: peerContext, ReadHeaderTimeout: 10 * time.Second}
+	// Slow or idle peers are cut off and the connections capped (see
+	// bodyDeadline and connLimit). No ReadTimeout or WriteTimeout: those
+	// would end the streamed answers (events, logs --follow, wait).
+	clientLim := newConnLimit(d.clientSock.l, d.cfg.MaxConns, d.clientSock.path, d.log)
+	d.clientSock.accept = clientLim
+	d.clientSrv = &http.Server{
+		Handler: bodyDeadline(d.cfg.ReadTimeout, d.clientRoutes()), BaseContext: base, ConnState: clientLim.track,
+		ReadHeaderTimeout: d.cfg.ReadTimeout, IdleTimeout: d.cfg.IdleTimeout,
+	}
+	// A shim keeps its connection between heartbeats; closing it would
+	// make the shim register again.
+	shimLim := newConnLimit(d.shimSock.l, d.cfg.MaxShimConns, d.shimSock.path, d.log)
+	d.shimSock.accept = shimLim
+	d.shimSrv = &http.Server{
+		Handler: bodyDeadline(d.cfg.ReadTimeout, d.shimRoutes()), BaseContext: base, ConnContext: peerContext, ConnState: shimLim.track,
+		ReadHeaderTimeout: d.cfg.ReadTimeout, IdleTimeout: max(d.cfg.IdleTimeout, 4*d.cfg.HeartbeatInterval),
+	}
 	return nil
 }
 
@@ -165,7 +180,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	errc := make(chan error, 2)
 	serve := func(srv *http.Server, s *socket) {
-		if err := srv.Serve(s.l); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(s.accept); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve %s: %w", s.path, err)
 		}
 	}

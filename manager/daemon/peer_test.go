@@ -32,7 +32,8 @@ func TestMain(m *testing.M) {
 // (default: a heartbeat of container "x").
 const (
 	peerPathEnv = "CM_TEST_PEER_PATH"
-	peerBodyEnv = "CM_TEST_PEER_BODY"
+	peerBodyEnv  = "CM_TEST_PEER_BODY"
+	peerTokenEnv = "CM_TEST_PEER_TOKEN" // sent as a shim's token, if set
 )
 
 // peerHelper is this test binary run as another process (another user,
@@ -45,7 +46,7 @@ func peerHelper(socket string) {
 	if path == "" {
 		path, body = "/v1/shim/heartbeat", `{"id":"x"}`
 	}
-	status, answer, err := api.NewClient(socket).Raw(ctx, "POST", path, []byte(body))
+	status, answer, err := api.NewShimClient(socket, os.Getenv(peerTokenEnv)).Raw(ctx, "POST", path, []byte(body))
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
