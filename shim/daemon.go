@@ -43,8 +43,8 @@ func Daemonize(o Options, args []string) (int, error) {
 	}
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.ExtraFiles = extra
-	cmd.Stderr = os.Stderr         // until Detach sends the daemon's output to shim.log
-	cmd.Dir = "/"                  // do not keep the caller's directory busy
+	cmd.Stderr = os.Stderr // until Detach sends the daemon's output to shim.log
+	cmd.Dir = "/"          // do not keep the caller's directory busy
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	w.Close() // now only the daemon holds the write end

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 // Optional settings of the peer helper: the path and body it posts
 // (default: a heartbeat of container "x").
 const (
-	peerPathEnv = "CM_TEST_PEER_PATH"
+	peerPathEnv  = "CM_TEST_PEER_PATH"
 	peerBodyEnv  = "CM_TEST_PEER_BODY"
 	peerTokenEnv = "CM_TEST_PEER_TOKEN" // sent as a shim's token, if set
 )
