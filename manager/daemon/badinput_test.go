@@ -49,7 +49,7 @@ func TestBadInput(t *testing.T) {
 		{"bad since", "GET", "/v1/events?since=yesterday", ``, false, 400, "since:"},
 		{"bad force", "DELETE", "/v1/containers/known?force=maybe", ``, false, 400, "force:"},
 		{"shim: unknown state", "POST", "/v1/shim/report", `{"id":"x","state":"NAPPING"}`, true, 400, `state: unknown state "NAPPING"`},
-		{"shim: reports STOPPING", "POST", "/v1/shim/report", `{"id":"x","state":"STOPPING"}`, true, 400, "a shim reports READY, RUNNING or DEAD"},
+		{"shim: reports STOPPING", "POST", "/v1/shim/report", `{"id":"` + c.ID + `","state":"STOPPING"}`, true, 400, "a shim reports READY, RUNNING or DEAD"},
 		{"shim: no id", "POST", "/v1/shim/heartbeat", `{}`, true, 400, "id: required"},
 		{"shim: unknown container", "POST", "/v1/shim/heartbeat", `{"id":"nope"}`, true, 404, "unknown container"},
 		{"shim: wrong method", "GET", "/v1/shim/report", ``, true, 405, "use POST"},

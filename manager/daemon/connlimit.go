@@ -17,8 +17,9 @@ import (
 // clients unanswered. At the cap, a new connection closes the one idle
 // the longest (kept alive between requests, or not yet sent a byte): a
 // new client always gets a slot, and an idle peer loses nothing it cannot
-// redo by connecting again. Only when every connection is in the middle
-// of a request is the new one refused, at once, with a 503.
+// redo by connecting again. Only when every connection stays in the
+// middle of a request for busyWait is the new one refused with a 503, so
+// its client fails at once instead of hanging.
 //
 // The server must report its connections' states with track (its
 // ConnState hook): that is how the limit tells idle ones from busy ones.
@@ -30,9 +31,15 @@ type connLimit struct {
 
 	mu       sync.Mutex
 	conns    map[net.Conn]*connSlot
-	clock    uint64    // orders idleness: a higher since is more recent
-	lastWarn time.Time // the cap is logged at most once a minute
+	clock    uint64        // orders idleness: a higher since is more recent
+	freed    chan struct{} // closed (and replaced) when a connection goes idle or away
+	lastWarn time.Time     // the cap is logged at most once a minute
 }
+
+// busyWait is how long a new connection waits, at the cap with no idle
+// connection, for one to finish its request: a client's kept-alive
+// connection only counts as idle a moment after its answer arrived.
+const busyWait = time.Second
 
 // connSlot is what the limit knows of one open connection.
 type connSlot struct {
@@ -41,7 +48,7 @@ type connSlot struct {
 }
 
 func newConnLimit(l net.Listener, max int, name string, log *slog.Logger) *connLimit {
-	return &connLimit{Listener: l, max: max, name: name, log: log, conns: map[net.Conn]*connSlot{}}
+	return &connLimit{Listener: l, max: max, name: name, log: log, conns: map[net.Conn]*connSlot{}, freed: make(chan struct{})}
 }
 
 // Accept returns the next connection that gets a slot.
@@ -59,10 +66,34 @@ func (l *connLimit) Accept() (net.Conn, error) {
 }
 
 // admit gives c a slot, closing the longest-idle connection if the cap
-// is reached; it returns false when no connection is idle.
+// is reached; it returns false when none is idle within busyWait.
 func (l *connLimit) admit(c net.Conn) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	timer := time.NewTimer(busyWait)
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		ok := l.makeRoom()
+		if ok {
+			l.clock++
+			l.conns[c] = &connSlot{idle: true, since: l.clock}
+		}
+		freed := l.freed
+		l.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-freed:
+		case <-timer.C:
+			return false
+		}
+	}
+}
+
+// makeRoom makes sure a slot is free, closing the connection idle the
+// longest if need be; it returns false if every connection is busy. The
+// caller holds mu.
+func (l *connLimit) makeRoom() bool {
 	if len(l.conns) >= l.max {
 		var victim net.Conn
 		var oldest *connSlot
@@ -81,8 +112,6 @@ func (l *connLimit) admit(c net.Conn) bool {
 		delete(l.conns, victim)
 		victim.Close() // its server goroutine sees the error and ends
 	}
-	l.clock++
-	l.conns[c] = &connSlot{idle: true, since: l.clock}
 	return true
 }
 
@@ -95,12 +124,18 @@ func (l *connLimit) track(c net.Conn, state http.ConnState) {
 	case state == http.StateClosed || state == http.StateHijacked:
 		delete(l.conns, c)
 	case s == nil: // closed by admit already
+		return
 	case state == http.StateActive:
 		s.idle = false
+		return
 	case state == http.StateIdle:
 		l.clock++
 		s.idle, s.since = true, l.clock
+	default:
+		return
 	}
+	close(l.freed) // wake an admit waiting for room
+	l.freed = make(chan struct{})
 }
 
 // refuse answers a connection that got no slot with a 503 and closes it,

@@ -140,12 +140,12 @@ func TestShimAbort(t *testing.T) {
 	h := newHarness(t, "shim")
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"process":{"args":["sleep"]}}`), 0o600))
-	shim, err := shimtest.Start(shimtest.Config{ID: "0123456789abcdef", Bundle: dir, StateDir: dir, Manager: h.cfg.ShimSocket, Token: h.d.ShimToken("0123456789abcdef")})
+	shim, err := shimtest.Start(shimtest.Config{ID: "0123456789abcdef", Bundle: dir, StateDir: dir, Manager: h.cfg.ShimSocket})
 	require.NoError(t, err)
 	<-shim.Done()
 	require.True(t, shim.Aborted())
 
-	_, err = h.shimOf("nope").Register(ctxT(t), api.RegisterRequest{ID: "nope", Pid: os.Getpid(), Control: "/x", State: manager.Ready})
+	_, err = h.shimAPI.Register(ctxT(t), api.RegisterRequest{ID: "nope", Pid: 1, Control: "/x", State: manager.Ready})
 	require.Equal(t, http.StatusNotFound, api.StatusOf(err))
 	require.Equal(t, api.UnknownContainer, err.Error(), "the exact words shims abort on")
 }

@@ -71,7 +71,8 @@ func (d *Daemon) ShimToken(id string) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// authShim checks that a message about container id comes from its shim:
+// authShim checks that a message about container id comes from its shim
+// (or answers that the container is unknown):
 // it carries the container's token and, once the shim's pid is known,
 // comes from that process. claimedPid is the pid a registration names
 // (0 for other messages): it must be the caller's own. A refusal is
@@ -79,6 +80,14 @@ func (d *Daemon) ShimToken(id string) string {
 func (d *Daemon) authShim(r *http.Request, id string, claimedPid int) error {
 	if id == "" {
 		return badField("id", "required")
+	}
+	// A container the daemon does not know has no shim to impersonate:
+	// "unknown container" makes whoever asks abort, and must reach a shim
+	// whose token this daemon cannot check (one of a manager that ran on
+	// another state directory).
+	e := d.table.GetID(id)
+	if e == nil || e.Snap().Deleting {
+		return ErrUnknownContainer
 	}
 	cred, _ := r.Context().Value(peerKey{}).(*unix.Ucred)
 	var peerPid int
@@ -97,12 +106,8 @@ func (d *Daemon) authShim(r *http.Request, id string, claimedPid int) error {
 	case claimedPid > 0 && claimedPid != peerPid:
 		why = fmt.Sprintf("pid %d is not the caller's (%d)", claimedPid, peerPid)
 	}
-	if why == "" {
-		if e := d.table.GetID(id); e != nil {
-			if known := e.Snap().ShimPid; known != 0 && known != peerPid {
-				why = fmt.Sprintf("caller pid %d is not its shim (pid %d)", peerPid, known)
-			}
-		}
+	if known := e.Snap().ShimPid; why == "" && known != 0 && known != peerPid {
+		why = fmt.Sprintf("caller pid %d is not its shim (pid %d)", peerPid, known)
 	}
 	if why == "" {
 		return nil
