@@ -13,7 +13,8 @@ import (
 )
 
 // Daemonize starts the daemon: this binary again, as "cmshim --ready-fd 3"
-// with the same arguments, in a session of its own, so it is nobody's
+// with the same arguments (and o.Token on a pipe, --token-fd 4; a later
+// flag wins over an earlier one), in a session of its own, so it is nobody's
 // child to reap once we exit and no terminal's signals reach it. It
 // returns the daemon's pid once the container is created and the control
 // socket listens, or the daemon's error. (A launcher that can read the
@@ -28,10 +29,22 @@ func Daemonize(o Options, args []string) (int, error) {
 		return 0, fmt.Errorf("create ready pipe: %w", err)
 	}
 	defer r.Close()
-	cmd := exec.Command("/proc/self/exe", append([]string{"--ready-fd", "3"}, args...)...)
-	cmd.ExtraFiles = []*os.File{w} // fd 3
-	cmd.Stderr = os.Stderr         // until Detach sends the daemon's output to shim.log
-	cmd.Dir = "/"                  // do not keep the caller's directory busy
+	args = append([]string{"--ready-fd", "3"}, args...)
+	extra := []*os.File{w} // fd 3
+	if o.Token != "" {
+		token, err := tokenPipe(o.Token)
+		if err != nil {
+			w.Close()
+			return 0, err
+		}
+		defer token.Close()
+		args = append(args, "--token-fd", "4")
+		extra = append(extra, token) // fd 4
+	}
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.ExtraFiles = extra
+	cmd.Stderr = os.Stderr // until Detach sends the daemon's output to shim.log
+	cmd.Dir = "/"          // do not keep the caller's directory busy
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	w.Close() // now only the daemon holds the write end

@@ -3,8 +3,10 @@
 // init (and, as a child subreaper, every orphan of the container), copies
 // its output to a size-capped log, and pushes registration, state
 // reports and heartbeats to the manager, keeping them (and the exit
-// status, in status.json) until a manager is there to hear them. When
-// the manager answers 404 it kills the container and exits.
+// status, in status.json) until a manager is there to hear them. Each
+// message carries the token the manager gave it on a pipe, so the
+// manager can tell it from any other root process. When the manager
+// answers 404 it kills the container and exits.
 // protocol.go is the wire format, for the manager to import or mirror.
 //
 // It owns the files it makes in its state directory and nothing else: it

@@ -29,7 +29,8 @@ type fakeManager struct {
 	registers  []shim.Register
 	reports    []shim.Report
 	heartbeats int
-	unknown    bool // answer 404 "unknown container" to everything
+	auths      []string // the Authorization header of every message
+	unknown    bool     // answer 404 "unknown container" to everything
 }
 
 func newFakeManager(t *testing.T, dir string, interval time.Duration) *fakeManager {
@@ -82,6 +83,7 @@ func (m *fakeManager) decode(w http.ResponseWriter, r *http.Request, v any) bool
 		return false
 	}
 	m.mu.Lock()
+	m.auths = append(m.auths, r.Header.Get("Authorization"))
 	if m.unknown {
 		m.mu.Unlock()
 		w.WriteHeader(http.StatusNotFound)

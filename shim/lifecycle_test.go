@@ -1,17 +1,21 @@
 package shim_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
+	"cm/runtime"
 	"cm/shim"
 )
 
@@ -139,4 +143,40 @@ func TestLaunchFails(t *testing.T) {
 			require.Contains(t, msg, tc.want)
 		})
 	}
+}
+
+// TestTokenFd: cmshim run by hand with --token-fd passes the token on to
+// the daemon it starts, which sends it with every message.
+func TestTokenFd(t *testing.T) {
+	e := newEnv(t, 100*time.Millisecond)
+	id := fmt.Sprintf("shimt-%d-token", os.Getpid())
+	stateDir := filepath.Join(e.dir, id)
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	_, err = w.WriteString("s3cret-token\n")
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	cmd := exec.Command(filepath.Join(binDir, "cmshim"), "--token-fd", "3", "--id", id, "--bundle", e.bundle(nil, "sleep", "1000"),
+		"--state-dir", stateDir, "--manager", e.manager.path, "--runtime-root", e.rtRoot)
+	cmd.ExtraFiles = []*os.File{r} // fd 3
+	out, err := cmd.Output()
+	r.Close()
+	require.NoError(t, err, "%s", stderrOf(err))
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err, "cmshim printed %q", out)
+	t.Cleanup(func() {
+		syscall.Kill(pid, syscall.SIGKILL)
+		runtime.Delete(e.rtRoot, id, true)
+	})
+
+	e.manager.waitReport(shim.StateReady)
+	require.Eventually(t, func() bool { _, _, hb := e.manager.snapshot(); return hb > 0 }, waitLong, tick, "no heartbeat")
+	e.manager.mu.Lock()
+	auths := append([]string(nil), e.manager.auths...)
+	e.manager.mu.Unlock()
+	require.NotEmpty(t, auths)
+	for _, a := range auths {
+		require.Equal(t, "Bearer s3cret-token", a)
+	}
+	require.NoError(t, shim.NewControlClient(filepath.Join(stateDir, shim.ControlSocket)).Delete(context.Background(), true))
 }

@@ -78,7 +78,7 @@ func startLink(t *testing.T, m *linkManager) (*link, chan error) {
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: m}}
 	srv.Start()
 	aborted := make(chan error, 1)
-	l := newLink("c1", newManagerClient(sock), func() Register { return Register{ID: "c1", State: StateReady} },
+	l := newLink("c1", newManagerClient(sock, ""), func() Register { return Register{ID: "c1", State: StateReady} },
 		func(err error) { aborted <- err })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

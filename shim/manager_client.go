@@ -10,8 +10,11 @@ import (
 // managerClient posts the shim's messages to the manager's shim socket.
 type managerClient struct{ *unixClient }
 
-func newManagerClient(socket string) managerClient {
-	return managerClient{newUnixClient(socket, managerTimeout)}
+// newManagerClient sends token (if not empty) with every message.
+func newManagerClient(socket, token string) managerClient {
+	c := newUnixClient(socket, managerTimeout)
+	c.token = token
+	return managerClient{c}
 }
 
 // post sends one message. Only a 404 that carries a JSON error is the

@@ -40,7 +40,7 @@ func TestManagerClientAnswers(t *testing.T) {
 			defer srv.Close()
 
 			var reply RegisterReply
-			err = newManagerClient(sock).post(t.Context(), PathRegister, Register{ID: "c"}, &reply)
+			err = newManagerClient(sock, "").post(t.Context(), PathRegister, Register{ID: "c"}, &reply)
 			if !tc.wantErr {
 				require.NoError(t, err)
 				require.Equal(t, Interval(250e6), reply.HeartbeatInterval)

@@ -17,6 +17,7 @@ type Options struct {
 	RuntimeRoot string // the runtime's state root, e.g. /run/cmrun
 	LogMax      int64  // rotate container.log past this many bytes (0: never)
 	Init        bool   // run cminit as the container's PID 1
+	Token       string // sent with every message to the manager (from --token-fd; see ReadToken)
 }
 
 // Files of the shim's state directory. Only these are removed at the end:

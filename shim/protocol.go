@@ -17,6 +17,13 @@ import (
 //	POST /v1/shim/report    Report    → 200
 //	POST /v1/shim/heartbeat Heartbeat → 200
 //
+// Each carries the shim's token from the manager (cmshim --token-fd, see
+// ReadToken) as "Authorization: Bearer TOKEN"; the manager also checks the
+// caller's pid (SO_PEERCRED) against Register.Pid, and Register.Control
+// against the path it expects, <state-dir>/shim.sock. Without them it
+// answers 403, which the shim, like any other refusal, does not retry for
+// a report.
+//
 // Any of the three answered 404 ({"error":"unknown container"}) means the
 // manager does not know the container: the shim kills its workload, cleans
 // up and exits (ABORT).

@@ -20,6 +20,9 @@ type unixClient struct {
 	// connection, so a new one means the old one broke, perhaps because
 	// the server restarted.
 	dials atomic.Int64
+	// token, if set, goes with every request as a bearer token: the
+	// manager's proof that the message comes from this shim.
+	token string
 }
 
 // Timeouts of one request: a hung server then looks like a down one.
@@ -75,6 +78,9 @@ func (c *unixClient) call(ctx context.Context, method, path string, in, out any)
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)

@@ -48,7 +48,7 @@ func Run(o Options, ready func(error)) error {
 		ready(err)
 		return err
 	}
-	client := newManagerClient(o.Manager)
+	client := newManagerClient(o.Manager, o.Token)
 	s.link = newLink(o.ID, client, s.registration, s.abort)
 
 	// Orphans of the container (without a PID namespace) become ours to

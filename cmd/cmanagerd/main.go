@@ -57,6 +57,10 @@ func run(args []string) error {
 	flags.DurationVar(&cfg.HeartbeatTTL, "heartbeat-ttl", 0, "silence after which a container is LOST (default 3 heartbeats)")
 	flags.DurationVar(&cfg.RestartGrace, "restart-grace", 0, "after a restart, how long shims have to speak up (default 30s)")
 	flags.DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "default grace period of stop (default 10s)")
+	flags.DurationVar(&cfg.ReadTimeout, "read-timeout", 0, "time a client has to send a request's headers, and again its body (default 10s)")
+	flags.DurationVar(&cfg.IdleTimeout, "idle-timeout", 0, "kept-alive connections idle this long are closed (default 2m)")
+	flags.IntVar(&cfg.MaxConns, "max-conns", 0, "open connections on the client socket; past it the longest idle one is closed (default a quarter of the descriptor limit, at most 4096)")
+	flags.IntVar(&cfg.MaxShimConns, "max-shim-conns", 0, "open connections on the shim socket, one per live shim (default half the descriptor limit, at most 16384)")
 	flags.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	flags.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {

@@ -47,8 +47,10 @@ func main() {
 	fmt.Println(pid)
 }
 
-// parseFlags also returns --ready-fd, or -1.
+// parseFlags also returns --ready-fd, or -1. It reads the token from
+// --token-fd, if given.
 func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
+	tokenFd := -1
 	fs := pflag.NewFlagSet("cmshim", pflag.ContinueOnError)
 	fs.StringVar(&o.ID, "id", "", "container id")
 	fs.StringVar(&o.Bundle, "bundle", "", "OCI bundle directory")
@@ -58,6 +60,7 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	fs.Int64Var(&o.LogMax, "log-max", shim.DefaultLogMax, "rotate container.log past this many bytes (0: never)")
 	fs.BoolVar(&o.Init, "init", false, "run cminit as PID 1: forwards signals, reaps zombies")
 	fs.IntVar(&readyFd, "ready-fd", -1, "be the daemon in this process and write \"ok\" or the error, one line, to this descriptor (for launchers)")
+	fs.IntVar(&tokenFd, "token-fd", -1, "read the token to send the manager from this descriptor (a pipe), then close it")
 	if err := fs.Parse(args); err != nil {
 		return o, -1, err
 	}
@@ -67,5 +70,16 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	if readyFd == 0 || readyFd == 1 || readyFd == 2 || readyFd < -1 {
 		return o, -1, fmt.Errorf("--ready-fd %d: must be a descriptor above 2", readyFd)
 	}
-	return o, readyFd, o.Check()
+	if tokenFd >= 0 && tokenFd <= 2 || tokenFd < -1 || tokenFd >= 0 && tokenFd == readyFd {
+		return o, -1, fmt.Errorf("--token-fd %d: must be a descriptor above 2, not --ready-fd", tokenFd)
+	}
+	if err := o.Check(); err != nil {
+		return o, -1, err
+	}
+	if tokenFd >= 0 {
+		if o.Token, err = shim.ReadToken(tokenFd); err != nil {
+			return o, -1, err
+		}
+	}
+	return o, readyFd, nil
 }

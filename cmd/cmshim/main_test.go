@@ -30,6 +30,8 @@ func TestParseFlags(t *testing.T) {
 			readyFd: 3,
 		},
 		{name: "ready fd on stdio", args: append(append([]string{}, required...), "--ready-fd", "1"), wantErr: "--ready-fd 1"},
+		{name: "token fd on stdio", args: append(append([]string{}, required...), "--token-fd", "0"), wantErr: "--token-fd 0"},
+		{name: "token fd is the ready fd", args: append(append([]string{}, required...), "--ready-fd", "3", "--token-fd", "3"), wantErr: "--token-fd 3"},
 		{name: "missing manager", args: required[:6], wantErr: "--manager is required"},
 		{name: "bad id", args: append([]string{"--id", "../x"}, required[2:]...), wantErr: "--id"},
 		{name: "negative log cap", args: append(append([]string{}, required...), "--log-max", "-1"), wantErr: "--log-max"},

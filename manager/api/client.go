@@ -41,10 +41,20 @@ func StatusOf(err error) int {
 type Client struct {
 	socket string
 	http   *http.Client
+	token  string // a shim's token, sent as "Authorization: Bearer TOKEN"
 }
 
 // NewClient makes a client for the socket at path.
 func NewClient(path string) *Client { return newClient(path, true) }
+
+// NewShimClient makes a client for the shim socket at path that proves
+// itself the shim of a container: it sends that container's token (given
+// to the shim at launch) with every request.
+func NewShimClient(path, token string) *Client {
+	c := newClient(path, true)
+	c.token = token
+	return c
+}
 
 func newClient(path string, keepAlive bool) *Client {
 	tr := &http.Transport{
@@ -80,6 +90,9 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader) 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -24,10 +24,20 @@
 //	GET    /v1/info                      → 200 Info
 //
 // Status codes: 400 malformed request (the message names the field), 404
-// unknown container, 405 wrong method, 409 illegal transition (naming the
-// current and the attempted state) or duplicate name, 413 body over 1 MiB,
-// 503 while the daemon shuts down, 502 when a shim did not do what it was
-// asked.
+// unknown container, 405 wrong method, 408 a body not sent within the
+// read timeout, 409 illegal transition (naming the current and the
+// attempted state) or duplicate name, 413 body over 1 MiB, 503 while the
+// daemon shuts down, or at once when every connection the socket allows
+// is busy with a request, 502 when a shim did not do what it was asked.
+//
+// Both sockets cut off slow and idle peers: a request's headers, and then
+// its body, must each arrive within the read timeout (cmanagerd
+// --read-timeout, default 10s); a kept-alive connection idle for
+// --idle-timeout (default 2m) is closed. Answers are never timed out, so
+// streams (events, logs with follow, wait) last as long as the client
+// wants. Each socket keeps at most --max-conns (shim socket:
+// --max-shim-conns) connections: past that, a new connection closes the
+// one idle the longest, so a new client always gets in.
 //
 // Try it: curl --unix-socket /run/cm/cm.sock http://cm/v1/containers
 //
@@ -50,8 +60,23 @@
 //	POST /v1/shim/report    Report          → 200 {}
 //	POST /v1/shim/heartbeat Heartbeat       → 200 {}
 //
-// A 404 {"error":"unknown container"} to any of them tells the shim to
-// ABORT: kill its whole workload, clean up and exit. A shim registers once
+// Every message speaks for one container (its "id") and must come from
+// that container's shim, else 403 (and a line in the daemon's log):
+//   - it carries the container's token, "Authorization: Bearer TOKEN"
+//     (NewShimClient). The manager hands the token to the shim it
+//     launches on a pipe, cmshim --token-fd 4, never on the command line
+//     or in the environment. It is HMAC-SHA256(key, id) with a key kept
+//     in the state directory (shim.key, 0600), so a restarted manager
+//     still knows every shim's token;
+//   - a registration's Pid is the caller's own pid (SO_PEERCRED), and
+//     once a shim has registered, only that pid is heard for the
+//     container;
+//   - Control is the socket the manager derives from the container id,
+//     <state-dir>/containers/<id>/shim.sock (400 otherwise): no
+//     registration can point a container at another one's shim.
+//
+// A 404 {"error":"unknown container"} to any of them (with a valid
+// token) tells the shim to ABORT: kill its whole workload, clean up and exit. A shim registers once
 // its control socket listens and again whenever it reconnects after the
 // manager was unreachable; it reports every state change (READY after
 // create, RUNNING after start, DEAD with the exit status) and sends a

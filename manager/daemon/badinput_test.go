@@ -49,7 +49,7 @@ func TestBadInput(t *testing.T) {
 		{"bad since", "GET", "/v1/events?since=yesterday", ``, false, 400, "since:"},
 		{"bad force", "DELETE", "/v1/containers/known?force=maybe", ``, false, 400, "force:"},
 		{"shim: unknown state", "POST", "/v1/shim/report", `{"id":"x","state":"NAPPING"}`, true, 400, `state: unknown state "NAPPING"`},
-		{"shim: reports STOPPING", "POST", "/v1/shim/report", `{"id":"x","state":"STOPPING"}`, true, 400, "a shim reports READY, RUNNING or DEAD"},
+		{"shim: reports STOPPING", "POST", "/v1/shim/report", `{"id":"` + c.ID + `","state":"STOPPING"}`, true, 400, "a shim reports READY, RUNNING or DEAD"},
 		{"shim: no id", "POST", "/v1/shim/heartbeat", `{}`, true, 400, "id: required"},
 		{"shim: unknown container", "POST", "/v1/shim/heartbeat", `{"id":"nope"}`, true, 404, "unknown container"},
 		{"shim: wrong method", "GET", "/v1/shim/report", ``, true, 405, "use POST"},
@@ -58,8 +58,10 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cl := h.client
-			if tt.shim {
-				cl = h.shimAPI
+			if tt.shim { // as the shim of the container the body names
+				var named struct{ ID string }
+				jsonUnmarshal([]byte(tt.body), &named)
+				cl = h.shimOf(named.ID)
 			}
 			status, body, err := cl.Raw(ctxT(t), tt.method, tt.path, []byte(tt.body))
 			require.NoError(t, err)

@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Config is everything New needs. Zero fields get the defaults below.
@@ -22,6 +24,12 @@ type Config struct {
 	RestartGrace      time.Duration // after a restart, how long shims have to speak up; default 30s
 	StopTimeout       time.Duration // default grace period of stop; default 10s
 	ShimTimeout       time.Duration // limit of one call to a shim's control socket; default 10s
+
+	// Limits of both sockets, so slow or idle peers cannot hold the daemon.
+	ReadTimeout  time.Duration // to read one request's headers, then again its body; default 10s
+	IdleTimeout  time.Duration // a kept-alive connection with no request is closed; default 2m (shim socket: at least 4 heartbeat intervals)
+	MaxConns     int           // open connections on the client socket; default a quarter of the descriptor limit, at most 4096
+	MaxShimConns int           // open connections on the shim socket (one per live shim); default half the descriptor limit, at most 16384
 
 	Launcher Launcher                        // starts shims; required
 	DialShim func(control string) ShimClient // default: HTTP on the control socket
@@ -58,10 +66,27 @@ func (c *Config) setDefaults() {
 	defDur(&c.RestartGrace, 30*time.Second)
 	defDur(&c.StopTimeout, 10*time.Second)
 	defDur(&c.ShimTimeout, 10*time.Second)
+	defDur(&c.ReadTimeout, 10*time.Second)
+	defDur(&c.IdleTimeout, 2*time.Minute)
+	// Both caps together leave a quarter of the descriptors for the rest:
+	// files, pipes, calls to shims.
+	nofile := descriptorLimit()
+	defInt(&c.MaxConns, min(max(nofile/4, 16), 4096))
+	defInt(&c.MaxShimConns, min(max(nofile/2, 16), 16384))
 	if c.DialShim == nil {
 		c.DialShim = dialShim
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+}
+
+// descriptorLimit is how many files the daemon may open (Go raised the
+// soft limit to the hard one at start).
+func descriptorLimit() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
+		return 1 << 16
+	}
+	return int(lim.Cur)
 }

@@ -67,7 +67,7 @@ func (d *Daemon) prepare(ctx context.Context, e *entry) {
 	if err == nil {
 		err = d.cfg.Launcher.Launch(ctx, ShimConfig{
 			ID: e.ID, Bundle: d.bundleDir(e.ID), StateDir: d.store.ContainerDir(e.ID),
-			ManagerSocket: d.cfg.ShimSocket, Init: e.Spec.Init,
+			ManagerSocket: d.cfg.ShimSocket, Init: e.Spec.Init, Token: d.ShimToken(e.ID),
 		})
 	}
 	if err != nil {

@@ -29,6 +29,7 @@ type Daemon struct {
 	watchdog *Watchdog
 	boot     uint64
 	started  time.Time
+	shimKey  []byte // makes each container's shim token (shimauth.go)
 
 	clientSock, shimSock *socket
 	clientSrv, shimSrv   *http.Server
@@ -69,6 +70,9 @@ func New(cfg Config) (d *Daemon, err error) {
 		// write per event: the boot count is their high bits.
 		bus:  events.New(cfg.EventRing, boot<<40+1),
 		exec: NewExecutor(cfg.Workers, cfg.QueueSize),
+	}
+	if d.shimKey, err = loadShimKey(st.Dir()); err != nil {
+		return nil, err
 	}
 	d.watchdog = &Watchdog{table: &d.table, interval: watchInterval(cfg.HeartbeatTTL), markLost: d.markLost}
 	if err := d.reload(); err != nil {
@@ -140,8 +144,23 @@ func (d *Daemon) listen() error {
 		return err
 	}
 	base := func(net.Listener) context.Context { return d.requests }
-	d.clientSrv = &http.Server{Handler: d.clientRoutes(), BaseContext: base, ReadHeaderTimeout: 10 * time.Second}
-	d.shimSrv = &http.Server{Handler: d.shimRoutes(), BaseContext: base, ConnContext: peerContext, ReadHeaderTimeout: 10 * time.Second}
+	// Slow or idle peers are cut off and the connections capped (see
+	// bodyDeadline and connLimit). No ReadTimeout or WriteTimeout: those
+	// would end the streamed answers (events, logs --follow, wait).
+	clientLim := newConnLimit(d.clientSock.l, d.cfg.MaxConns, d.clientSock.path, d.log)
+	d.clientSock.accept = clientLim
+	d.clientSrv = &http.Server{
+		Handler: bodyDeadline(d.cfg.ReadTimeout, d.clientRoutes()), BaseContext: base, ConnState: clientLim.track,
+		ReadHeaderTimeout: d.cfg.ReadTimeout, IdleTimeout: d.cfg.IdleTimeout,
+	}
+	// A shim keeps its connection between heartbeats; closing it would
+	// make the shim register again.
+	shimLim := newConnLimit(d.shimSock.l, d.cfg.MaxShimConns, d.shimSock.path, d.log)
+	d.shimSock.accept = shimLim
+	d.shimSrv = &http.Server{
+		Handler: bodyDeadline(d.cfg.ReadTimeout, d.shimRoutes()), BaseContext: base, ConnContext: peerContext, ConnState: shimLim.track,
+		ReadHeaderTimeout: d.cfg.ReadTimeout, IdleTimeout: max(d.cfg.IdleTimeout, 4*d.cfg.HeartbeatInterval),
+	}
 	return nil
 }
 
@@ -161,7 +180,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	errc := make(chan error, 2)
 	serve := func(srv *http.Server, s *socket) {
-		if err := srv.Serve(s.l); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(s.accept); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve %s: %w", s.path, err)
 		}
 	}

@@ -40,5 +40,8 @@ func (e *ShimError) Error() string {
 
 func (e *ShimError) Unwrap() error { return e.Err }
 
+// ErrBodyTimeout: a request body that did not arrive within the read timeout (408).
+var ErrBodyTimeout = errors.New("request body not received in time")
+
 // ErrNoShim: the container has no registered shim to pass an order to (409).
 var ErrNoShim = errors.New("no shim has registered for it yet")

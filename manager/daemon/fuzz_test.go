@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"net/http"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,8 +18,11 @@ import (
 func FuzzAPI(f *testing.F) {
 	h := newHarness(f, "none")
 	c := h.create("fuzz", "sleep")
-	// A registered shim whose control socket is gone: orders to it fail (502).
-	_, err := h.shimAPI.Register(ctxT(f), api.RegisterRequest{ID: c.ID, Pid: 1, Control: "/nonexistent/shim.sock", State: manager.Ready})
+	// A registered shim whose control socket does not listen: orders to it fail (502).
+	// Its token goes with every shim request: bodies about other
+	// containers get 403.
+	shim := h.shimOf(c.ID)
+	_, err := shim.Register(ctxT(f), api.RegisterRequest{ID: c.ID, Pid: os.Getpid(), Control: h.control(c.ID), State: manager.Ready})
 	require.NoError(f, err)
 
 	routes := []struct {
@@ -54,13 +58,13 @@ func FuzzAPI(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.route, []byte(s.body))
 	}
-	allowed := []int{http.StatusOK, http.StatusCreated, http.StatusAccepted, http.StatusBadRequest, http.StatusNotFound,
+	allowed := []int{http.StatusOK, http.StatusCreated, http.StatusAccepted, http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound,
 		http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusBadGateway}
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		r := routes[int(route)%len(routes)]
 		cl := h.client
 		if r.shim {
-			cl = h.shimAPI
+			cl = shim
 		}
 		status, resp, err := cl.Raw(ctxT(t), r.method, r.path, body)
 		require.NoError(t, err)

@@ -27,10 +27,13 @@ type harness struct {
 	d        *daemon.Daemon
 	cfg      daemon.Config
 	client   *api.Client // the client socket
-	shimAPI  *api.Client // the shim socket, to impersonate shims
+	shimAPI  *api.Client // the shim socket without a token: any root process
 	launcher *fakeLauncher
 	rootfs   string
 	stop     func() error
+
+	shimsMu sync.Mutex
+	shims   map[string]*api.Client // shimOf's clients
 }
 
 // newHarness starts a daemon; mode "shim" launches in-process fake shims,
@@ -77,6 +80,34 @@ func (h *harness) start() {
 		})
 		return runErr
 	}
+}
+
+// shimOf is a client of the shim socket that proves itself the shim of
+// container id (with its token), to play that shim.
+func (h *harness) shimOf(id string) *api.Client {
+	h.shimsMu.Lock()
+	defer h.shimsMu.Unlock()
+	if h.shims == nil {
+		h.shims = map[string]*api.Client{}
+		h.t.Cleanup(func() {
+			h.shimsMu.Lock()
+			defer h.shimsMu.Unlock()
+			for _, c := range h.shims {
+				c.Close()
+			}
+		})
+	}
+	if c := h.shims[id]; c != nil {
+		return c
+	}
+	c := api.NewShimClient(h.cfg.ShimSocket, h.d.ShimToken(id))
+	h.shims[id] = c
+	return c
+}
+
+// control is where the daemon expects the control socket of container id.
+func (h *harness) control(id string) string {
+	return filepath.Join(h.cfg.StateDir, "containers", id, "shim.sock")
 }
 
 func ctxT(t testing.TB) context.Context {
@@ -133,7 +164,7 @@ func (l *fakeLauncher) Launch(ctx context.Context, sc daemon.ShimConfig) error {
 	if l.mode == "none" {
 		return nil
 	}
-	s, err := shimtest.Start(shimtest.Config{ID: sc.ID, Bundle: sc.Bundle, StateDir: sc.StateDir, Manager: sc.ManagerSocket})
+	s, err := shimtest.Start(shimtest.Config{ID: sc.ID, Bundle: sc.Bundle, StateDir: sc.StateDir, Manager: sc.ManagerSocket, Token: sc.Token})
 	if err != nil {
 		return err
 	}

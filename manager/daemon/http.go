@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"cm/manager"
 	"cm/manager/api"
@@ -32,6 +35,10 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBodyTimeout):
+		return http.StatusRequestTimeout
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.As(err, &field):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownContainer):
@@ -120,6 +127,39 @@ func (d *Daemon) guard(next http.Handler) http.Handler {
 	})
 }
 
+// bodyDeadline gives a request's body timeout to arrive, counted from
+// the end of its headers: a client that sends it slowly gets a 408 and
+// loses its connection instead of holding it. The deadline ends with the
+// body, and requests without one get none, so answers streamed for as
+// long as the client wants (events, logs --follow, wait) are never cut.
+func bodyDeadline(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
+				r.Body = &deadlineBody{ReadCloser: r.Body, clear: func() { rc.SetReadDeadline(time.Time{}) }}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody clears the connection's read deadline once the body has
+// been read: the server then reads on to notice a client that leaves.
+type deadlineBody struct {
+	io.ReadCloser
+	clear func()
+	once  sync.Once
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.clear)
+	}
+	return n, err
+}
+
 // decode reads a JSON body into v strictly: at most maxBody bytes, no
 // unknown fields, nothing after the object. With optional, an empty body
 // leaves v as it is.
@@ -156,6 +196,8 @@ func bodyError(err error) error {
 	switch {
 	case errors.As(err, &tooBig):
 		return fmt.Errorf("request body is larger than %d bytes: %w", maxBody, err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("request body: %w (a slow client is cut off after the read timeout)", ErrBodyTimeout)
 	case errors.Is(err, io.EOF):
 		return badField("body", "empty; want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -19,6 +19,9 @@ type ShimConfig struct {
 	StateDir      string // the container's directory: the shim keeps shim.sock and container.log here
 	ManagerSocket string // the daemon's shim socket, where the shim registers and reports
 	Init          bool   // run a tiny init as the container's PID 1
+	// Token is the shim's secret: it sends it with every message (see
+	// authShim). Hand it over privately, never in argv or the environment.
+	Token string
 }
 
 // Launcher starts the shim of a container. Launch returns once the shim
@@ -30,11 +33,12 @@ type Launcher interface {
 
 // ExecLauncher runs the cmshim binary as the shim daemon itself:
 //
-//	cmshim --ready-fd 3 --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
+//	cmshim --ready-fd 3 --token-fd 4 --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
 //
 // in a session of its own, with the write end of a pipe as fd 3 on which
 // it writes one line, "ok" once its container is created and its control
-// socket listens, or why it failed. (Run by hand, cmshim daemonizes by
+// socket listens, or why it failed, and as fd 4 the read end of a pipe
+// that holds its token (other processes can read a command line). (Run by hand, cmshim daemonizes by
 // starting itself a second time; a launcher that can wait for a line
 // saves every container that second start.) The shim is the daemon's
 // child until it exits (see shims) or the daemon does.
@@ -46,7 +50,7 @@ type ExecLauncher struct {
 
 // Launch runs the shim binary and waits for its ready line.
 func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
-	args := []string{"--ready-fd", "3", "--id", sc.ID, "--bundle", sc.Bundle, "--state-dir", sc.StateDir, "--manager", sc.ManagerSocket}
+	args := []string{"--ready-fd", "3", "--token-fd", "4", "--id", sc.ID, "--bundle", sc.Bundle, "--state-dir", sc.StateDir, "--manager", sc.ManagerSocket}
 	if l.RuntimeRoot != "" {
 		args = append(args, "--runtime-root", l.RuntimeRoot)
 	}
@@ -56,6 +60,11 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	if sc.Init {
 		args = append(args, "--init")
 	}
+	token, err := tokenPipe(sc.Token)
+	if err != nil {
+		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
+	}
+	defer token.Close()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
@@ -63,7 +72,7 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	defer r.Close()
 	// Not CommandContext: the shim must outlive the request that made it.
 	cmd := exec.Command(l.Binary, args...)
-	cmd.ExtraFiles = []*os.File{w} // fd 3
+	cmd.ExtraFiles = []*os.File{w, token} // fd 3, fd 4
 	// What the shim says before it sends its output to shim.log (a bad
 	// flag, say). A pipe of our own, not a Go writer: exec.Cmd would keep
 	// its read end open until a Wait that a running shim never gets.
@@ -115,4 +124,23 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 		msg = "exited before it was ready: " + cmd.ProcessState.String()
 	}
 	return fmt.Errorf("launch %s for container %s: %s", l.Binary, sc.ID, msg)
+}
+
+// tokenPipe returns the read end of a pipe that holds token and then
+// ends: a token is far smaller than a pipe's buffer, so the write never
+// waits for a reader.
+func tokenPipe(token string) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("token pipe: %w", err)
+	}
+	_, err = io.WriteString(w, token)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("token pipe: %w", err)
+	}
+	return r, nil
 }

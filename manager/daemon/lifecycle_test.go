@@ -181,7 +181,7 @@ func TestFollowLogsAcrossRotation(t *testing.T) {
 
 	// The shim reports DEAD after its last output: the stream ends there.
 	write("three\n")
-	require.NoError(t, h.shimAPI.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Dead, ExitCode: 1, Seq: 1}))
+	require.NoError(t, h.shimOf(c.ID).Report(ctxT(t), api.Report{ID: c.ID, State: manager.Dead, ExitCode: 1, Seq: 1}))
 	rest, err := io.ReadAll(logs)
 	require.NoError(t, err)
 	require.Equal(t, "three\n", string(rest))

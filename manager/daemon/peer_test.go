@@ -28,17 +28,30 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// peerHelper is this test binary run as another user: it calls the shim
-// socket and prints the status and body it got.
+// Optional settings of the peer helper: the path and body it posts
+// (default: a heartbeat of container "x").
+const (
+	peerPathEnv  = "CM_TEST_PEER_PATH"
+	peerBodyEnv  = "CM_TEST_PEER_BODY"
+	peerTokenEnv = "CM_TEST_PEER_TOKEN" // sent as a shim's token, if set
+)
+
+// peerHelper is this test binary run as another process (another user,
+// or root but not a shim): it calls the shim socket and prints the status
+// and body it got.
 func peerHelper(socket string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	status, body, err := api.NewClient(socket).Raw(ctx, "POST", "/v1/shim/heartbeat", []byte(`{"id":"x"}`))
+	path, body := os.Getenv(peerPathEnv), os.Getenv(peerBodyEnv)
+	if path == "" {
+		path, body = "/v1/shim/heartbeat", `{"id":"x"}`
+	}
+	status, answer, err := api.NewShimClient(socket, os.Getenv(peerTokenEnv)).Raw(ctx, "POST", path, []byte(body))
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%d %s", status, body)
+	fmt.Printf("%d %s", status, answer)
 }
 
 // TestShimSocketPeerCredentials: even with the shim socket opened to

@@ -26,7 +26,8 @@ func (d *Daemon) clientRoutes() http.Handler {
 	return d.guard(mux)
 }
 
-// shimRoutes is the shim API; only root or the daemon's uid may call it.
+// shimRoutes is the shim API; only root or the daemon's uid may call it,
+// and each container's messages only its shim (see authShim).
 func (d *Daemon) shimRoutes() http.Handler {
 	mux := http.NewServeMux()
 	d.route(mux, "/v1/shim/register", map[string]handlerFunc{"POST": d.handleRegister})
@@ -219,6 +220,9 @@ func (d *Daemon) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
+	if err := d.authShim(r, req.ID, req.Pid); err != nil {
+		return err
+	}
 	resp, err := d.register(req)
 	if err != nil {
 		return err
@@ -232,6 +236,9 @@ func (d *Daemon) handleReport(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
+	if err := d.authShim(r, req.ID, 0); err != nil {
+		return err
+	}
 	if err := d.report(req); err != nil {
 		return err
 	}
@@ -242,6 +249,9 @@ func (d *Daemon) handleReport(w http.ResponseWriter, r *http.Request) error {
 func (d *Daemon) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 	var req api.Heartbeat
 	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := d.authShim(r, req.ID, 0); err != nil {
 		return err
 	}
 	if err := d.heartbeat(req); err != nil {

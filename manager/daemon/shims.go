@@ -47,21 +47,29 @@ func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exi
 	return to
 }
 
+// controlSocket is where the shim of container id listens: in the state
+// directory the daemon gave it, under the name package shim uses. The
+// daemon derives it rather than trusting a registration to name it.
+func (d *Daemon) controlSocket(id string) string {
+	return filepath.Join(d.store.ContainerDir(id), "shim.sock")
+}
+
 // register records a shim's pid and control socket and where it says its
 // container is. It also adopts containers reloaded after a restart.
 func (d *Daemon) register(req api.RegisterRequest) (api.RegisterResponse, error) {
-	switch {
-	case req.Pid <= 0:
-		return api.RegisterResponse{}, badField("pid", "required: the shim's pid")
-	case !filepath.IsAbs(req.Control):
-		return api.RegisterResponse{}, badField("control", "%q: want the absolute path of the shim's control socket", req.Control)
-	}
 	if err := checkReported(req.State); err != nil {
 		return api.RegisterResponse{}, err
 	}
+	// An unknown container first: that answer makes the shim abort.
 	e, err := d.shimEntry(req.ID)
 	if err != nil {
 		return api.RegisterResponse{}, err
+	}
+	switch {
+	case req.Pid <= 0:
+		return api.RegisterResponse{}, badField("pid", "required: the shim's pid")
+	case req.Control != d.controlSocket(req.ID):
+		return api.RegisterResponse{}, badField("control", "%q: the shim of container %s listens on %s", req.Control, req.ID, d.controlSocket(req.ID))
 	}
 	var exit api.ExitStatus
 	if req.Exit != nil {
@@ -69,7 +77,7 @@ func (d *Daemon) register(req api.RegisterRequest) (api.RegisterResponse, error)
 	}
 	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
 		f := *cur.Facts
-		f.ShimPid, f.Control = req.Pid, req.Control
+		f.ShimPid, f.Control = req.Pid, d.controlSocket(req.ID)
 		if req.ContainerPid > 0 {
 			f.Pid = req.ContainerPid
 		}

@@ -17,9 +17,10 @@ import (
 
 // socket is a listening Unix socket the daemon created.
 type socket struct {
-	path string
-	l    *net.UnixListener
-	made os.FileInfo // to remove only our own socket file
+	path   string
+	l      *net.UnixListener
+	made   os.FileInfo  // to remove only our own socket file
+	accept net.Listener // what the server takes connections from: l, or l behind a cap
 }
 
 // maxSocketPath is what fits in sockaddr_un.sun_path with its NUL.
@@ -74,7 +75,7 @@ func listenSocket(path string, mode os.FileMode, gid int) (*socket, error) {
 	if err != nil {
 		return fail(err)
 	}
-	return &socket{path: path, l: l, made: made}, nil
+	return &socket{path: path, l: l, made: made, accept: l}, nil
 }
 
 // close stops listening and removes the socket file, unless another

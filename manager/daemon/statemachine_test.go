@@ -5,7 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,31 +18,30 @@ import (
 	"cm/manager/daemon"
 )
 
-// player plays the shims of a daemon launched with mode "none": it sends
-// heartbeats for the containers it keeps alive, registers and reports on
-// the shim socket, and serves one control socket for them all.
+// player plays the shims of a daemon launched with mode "none", with
+// their tokens: it sends heartbeats for the containers it keeps alive,
+// registers and reports on the shim socket, and serves one control
+// server on each container's control socket.
 type player struct {
-	h       *harness
-	control string
+	h   *harness
+	srv *http.Server
 
 	mu      sync.Mutex
 	beating map[string]bool
 	seq     map[string]uint64
-	calls   []string // requests the control socket got
+	calls   []string // requests the control sockets got
 }
 
 func newPlayer(t *testing.T, h *harness) *player {
-	p := &player{h: h, control: filepath.Join(t.TempDir(), "control.sock"), beating: map[string]bool{}, seq: map[string]uint64{}}
-	ln, err := net.Listen("unix", p.control)
-	require.NoError(t, err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := &player{h: h, beating: map[string]bool{}, seq: map[string]uint64{}}
+	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
 		p.calls = append(p.calls, r.URL.Path+" "+strings.TrimSpace(string(body)))
 		p.mu.Unlock()
 		w.Write([]byte("{}"))
 	})}
-	go srv.Serve(ln)
+	srv := p.srv
 	stop := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(h.cfg.HeartbeatInterval)
@@ -62,7 +61,7 @@ func newPlayer(t *testing.T, h *harness) *player {
 			}
 			p.mu.Unlock()
 			for _, id := range ids {
-				h.shimAPI.Heartbeat(ctxT(t), id)
+				h.shimOf(id).Heartbeat(ctxT(t), id)
 			}
 		}
 	}()
@@ -84,20 +83,23 @@ func (p *player) report(t *testing.T, id string, s manager.State) error {
 	if s == manager.Dead {
 		r.ExitCode = 7
 	}
-	return p.h.shimAPI.Report(ctxT(t), r)
+	return p.h.shimOf(id).Report(ctxT(t), r)
 }
 
 func (p *player) register(t *testing.T, id string, s manager.State) error {
-	req := api.RegisterRequest{ID: id, Pid: 4241, Control: p.control, State: s}
+	req := api.RegisterRequest{ID: id, Pid: os.Getpid(), Control: p.h.control(id), State: s}
 	if s == manager.Dead {
 		req.Exit = &api.ExitStatus{ExitCode: 7}
 	}
-	_, err := p.h.shimAPI.Register(ctxT(t), req)
+	_, err := p.h.shimOf(id).Register(ctxT(t), req)
 	return err
 }
 
 func (p *player) newContainer(t *testing.T) string {
 	c := p.h.create("", "sleep")
+	ln, err := net.Listen("unix", p.h.control(c.ID))
+	require.NoError(t, err)
+	go p.srv.Serve(ln)
 	p.beat(c.ID, true)
 	return c.ID
 }
@@ -293,7 +295,7 @@ func TestRegisterCarriesContainerPid(t *testing.T) {
 	h := newHarness(t, "none")
 	p := newPlayer(t, h)
 	id := p.newContainer(t)
-	_, err := h.shimAPI.Register(ctxT(t), api.RegisterRequest{ID: id, Pid: 4241, Control: p.control, State: manager.Ready, ContainerPid: 4242})
+	_, err := h.shimOf(id).Register(ctxT(t), api.RegisterRequest{ID: id, Pid: os.Getpid(), Control: h.control(id), State: manager.Ready, ContainerPid: 4242})
 	require.NoError(t, err)
 	c, err := h.client.Get(ctxT(t), id)
 	require.NoError(t, err)

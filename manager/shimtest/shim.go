@@ -40,6 +40,7 @@ type Config struct {
 	Bundle   string // holds config.json
 	StateDir string // control socket and container.log go here
 	Manager  string // the daemon's shim socket
+	Token    string // sent with every message, as cmshim does
 }
 
 // Shim is one running fake shim.
@@ -76,7 +77,7 @@ func Start(cfg Config) (*Shim, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Shim{cfg: cfg, args: args, mgr: api.NewClient(cfg.Manager), control: filepath.Join(cfg.StateDir, "shim.sock"),
+	s := &Shim{cfg: cfg, args: args, mgr: api.NewShimClient(cfg.Manager, cfg.Token), control: filepath.Join(cfg.StateDir, "shim.sock"),
 		interval: 50 * time.Millisecond, done: make(chan struct{})}
 	if s.logFile, err = os.OpenFile(filepath.Join(cfg.StateDir, "container.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		return nil, fmt.Errorf("fake shim %s: %w", cfg.ID, err)

@@ -1,7 +1,7 @@
 // Command fakeshim is package shimtest behind cmshim's command line, so
 // tests can give a real cmanagerd process a shim binary:
 //
-//	fakeshim [--ready-fd N] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max N] [--init]
+//	fakeshim [--ready-fd N] [--token-fd N] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max N] [--init]
 //
 // Like cmshim, with --ready-fd it is the daemon and writes "ok" or its
 // error to that descriptor; without, it re-executes itself detached (its
@@ -13,6 +13,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -35,14 +36,26 @@ func main() {
 	flags.Int64("log-max", 0, "ignored")
 	flags.Bool("init", false, "ignored")
 	flags.IntVar(&readyFd, "ready-fd", -1, "be the daemon; say ok or the error on this descriptor")
+	tokenFd := flags.Int("token-fd", -1, "read the token to send the manager from this descriptor")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		fail(err)
+	}
+	if *tokenFd >= 0 {
+		// Read here, not with shim.ReadToken: package shim would bring
+		// the runtime's C preamble into this binary.
+		f := os.NewFile(uintptr(*tokenFd), "token")
+		data, err := io.ReadAll(io.LimitReader(f, 1024))
+		f.Close()
+		if err != nil {
+			fail(fmt.Errorf("--token-fd: %w", err))
+		}
+		cfg.Token = strings.TrimSpace(string(data))
 	}
 	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.Manager == "" {
 		fail(fmt.Errorf("--id, --bundle, --state-dir and --manager are required"))
 	}
 	if readyFd < 0 {
-		launch()
+		launch(cfg.Token)
 		return
 	}
 	syscall.Setsid() // EPERM when the launcher made us a session leader already
@@ -63,15 +76,28 @@ func main() {
 	<-shim.Done()
 }
 
-// launch starts the detached daemon and waits for its word.
-func launch() {
+// launch starts the detached daemon and waits for its word. The token
+// goes along on a pipe of its own (fd 4; the later --token-fd wins).
+func launch(token string) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		fail(err)
 	}
-	cmd := exec.Command("/proc/self/exe", append([]string{"--ready-fd", "3"}, os.Args[1:]...)...)
+	args := append([]string{"--ready-fd", "3"}, os.Args[1:]...)
+	extra := []*os.File{w} // fd 3
+	if token != "" {
+		tr, tw, err := os.Pipe()
+		if err != nil {
+			fail(err)
+		}
+		tw.WriteString(token)
+		tw.Close()
+		args = append(args, "--token-fd", "4")
+		extra = append(extra, tr) // fd 4
+	}
+	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.ExtraFiles = []*os.File{w} // fd 3
+	cmd.ExtraFiles = extra
 	if err := cmd.Start(); err != nil {
 		fail(err)
 	}

@@ -1,0 +1,75 @@
+package shim
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// TestTokenReachesTheManager: the token read from its pipe goes with
+// every message as a bearer token; without one, no Authorization at all.
+func TestTokenReachesTheManager(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "m.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	got := make(chan string, 4)
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+		w.Write([]byte("{}"))
+	})}}
+	srv.Start()
+	defer srv.Close()
+
+	p, err := tokenPipe("0123abcd")
+	require.NoError(t, err)
+	fd, err := dupFd(p)
+	require.NoError(t, err)
+	token, err := ReadToken(fd)
+	require.NoError(t, err)
+	require.Equal(t, "0123abcd", token)
+
+	require.NoError(t, newManagerClient(sock, token).post(t.Context(), PathHeartbeat, Heartbeat{ID: "c"}, nil))
+	require.Equal(t, "Bearer 0123abcd", <-got)
+	require.NoError(t, newManagerClient(sock, "").post(t.Context(), PathHeartbeat, Heartbeat{ID: "c"}, nil))
+	require.Equal(t, "", <-got)
+}
+
+// TestReadTokenRefusesBadTokens: one error line naming the descriptor.
+func TestReadTokenRefusesBadTokens(t *testing.T) {
+	for _, tc := range []struct{ name, token, want string }{
+		{"empty", "", "empty token"},
+		{"space inside", "ab cd", "printable ASCII"},
+		{"newline inside", "ab\ncd", "printable ASCII"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tokenPipe(tc.token)
+			require.NoError(t, err)
+			fd, err := dupFd(p)
+			require.NoError(t, err)
+			_, err = ReadToken(fd)
+			require.ErrorContains(t, err, "--token-fd")
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// dupFd gives f's descriptor away as a bare number, as an inherited one is.
+func dupFd(f *os.File) (int, error) {
+	defer f.Close()
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	fd := -1
+	var derr error
+	raw.Control(func(u uintptr) { fd, derr = dupCloexec(int(u)) })
+	return fd, derr
+}
+
+func dupCloexec(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3) }
