@@ -8,7 +8,8 @@ package tests
 //	```sh norun REASON      shown only; the reason is required
 //
 // A file's runnable blocks get: bin/ on PATH (cmrun, cmctl, cmanagerd,
-// cmshim, cminit), a running cmanagerd whose client socket is $CM_SOCKET,
+// cmshim, cminit), a running cmanagerd whose client socket is $CM_SOCKET
+// and whose shims give cmrun the state root $CM_RUNTIME_ROOT,
 // a busybox root filesystem at $ROOTFS, and an empty working directory.
 // They run with bash -euo pipefail; the first failing block fails the
 // subtest, naming the file, the block's line and its output. A file must
@@ -172,6 +173,7 @@ func runDocsSession(t *testing.T, blocks []docsBlock) {
 		"PATH="+binDir+":"+os.Getenv("PATH"),
 		"CM_SOCKET="+socket,
 		"ROOTFS="+rootfs,
+		"CM_RUNTIME_ROOT="+m.RuntimeRoot, // where this manager's shims keep cmrun's state
 	)
 	daemonLog := m.log
 
