@@ -59,7 +59,7 @@ func mountCgroup(cfg *initConfig, dest string, opts mountOptions) error {
 	}
 	// Pure cgroup v2: one hierarchy right at /sys/fs/cgroup.
 	if len(mounts) == 1 && mounts[0].point == hostCgroupRoot && mounts[0].fstype == "cgroup2" {
-		return mountHierarchy(mounts[0], dest, cfg.CgroupDir, ownNS, flags)
+		return mountHierarchy(mounts[0], dest, cfg.CgroupDirs, ownNS, flags)
 	}
 	// v1 or hybrid: a tmpfs holding one directory per hierarchy.
 	if err := unix.Mount("tmpfs", dest, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
@@ -73,7 +73,7 @@ func mountCgroup(cfg *initConfig, dest string, opts mountOptions) error {
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return fmt.Errorf("create cgroup mount point: %w", err)
 		}
-		if err := mountHierarchy(m, sub, cfg.CgroupDir, ownNS, flags); err != nil {
+		if err := mountHierarchy(m, sub, cfg.CgroupDirs, ownNS, flags); err != nil {
 			return err
 		}
 	}
@@ -95,14 +95,19 @@ func mountCgroup(cfg *initConfig, dest string, opts mountOptions) error {
 	return nil
 }
 
-func mountHierarchy(m cgroupMount, dest, cgroupDir string, ownNS bool, flags uintptr) error {
+func mountHierarchy(m cgroupMount, dest string, cgroupDirs map[string]string, ownNS bool, flags uintptr) error {
 	if ownNS {
 		if err := unix.Mount(m.fstype, dest, m.fstype, flags, m.data); err != nil {
 			return fmt.Errorf("mount %s (%s) on %s: %w", m.fstype, m.data, dest, err)
 		}
 		return nil
 	}
-	src := filepath.Join(m.point, cgroupDir)
+	// The cgroup package knows where the group is in each hierarchy; a
+	// relative cgroupsPath is below a different cgroup in each one.
+	src, ok := cgroupDirs[m.point]
+	if !ok {
+		return fmt.Errorf("no cgroup directory of the container in %s", m.point)
+	}
 	if err := unix.Mount(src, dest, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s on %s: %w", src, dest, err)
 	}

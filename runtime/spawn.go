@@ -123,7 +123,7 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	if err != nil {
 		return fail(err)
 	}
-	r.cfg.CgroupDir = cg.Path()
+	r.cfg.CgroupDirs = cg.Dirs()
 	boot := *r.boot
 	entry := cg.Entry()
 	if len(entry.Tasks) > nsexec.MaxCgroupTasks {
