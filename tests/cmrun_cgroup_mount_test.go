@@ -81,3 +81,19 @@ func hostCgroupHierarchies(t *testing.T) []string {
 	require.NotEmpty(t, out, "no cgroup hierarchy mounted")
 	return out
 }
+
+// TestSystemdCgroupRefused: with --systemd-cgroup (containerd's
+// SystemdCgroup = true) create and run fail with one line naming the
+// driver, and leave nothing behind; other commands still work.
+func TestSystemdCgroupRefused(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) { s.Linux.CgroupsPath = "system.slice:cri-containerd:sd" }, "true")
+	for _, cmd := range []string{"create", "run"} {
+		id := e.newID()
+		r := e.cmrun("--systemd-cgroup", cmd, "--bundle", bundle, id)
+		requireOneLineError(t, r, "--systemd-cgroup: the systemd cgroup driver is not supported")
+		e.requireNoLeftovers(id, bundle)
+	}
+	r := e.cmrun("--systemd-cgroup", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+}
