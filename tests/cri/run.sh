@@ -38,7 +38,7 @@ die() { log "$*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 [ -x "$CMRUN" ] || die "no cmrun at $1"
 [ -x "$RUNC" ] || die "runc is not installed"
-for tool in containerd ctr busybox go iptables ip; do
+for tool in containerd ctr busybox go iptables ip ipcmk ipcrm; do
 	command -v $tool >/dev/null || die "$tool is not installed (make deps-cri installs the packages)"
 done
 
@@ -95,6 +95,10 @@ teardown() {
 			while read -r rule; do eval iptables -t $table $rule; done
 	done
 	rm -rf /var/lib/cni/results/$NETNAME-* 2>/dev/null
+	# critest's HostIpc specs make shared memory segments on the host (ipcmk) and leave them.
+	for id in $(awk 'NR > 1 && $7 == 0 {print $2}' /proc/sysvipc/shm); do
+		grep -qx "$id" <<<"$SHM_BEFORE" || ipcrm -m "$id"
+	done
 	# Container cgroups containerd asked for (cgroupsPath /k8s.io/<id> or below its own).
 	for d in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -106,6 +110,7 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 
 build_tools
+SHM_BEFORE=$(awk 'NR > 1 {print $2}' /proc/sysvipc/shm)
 WORK=$(mktemp -d /tmp/cm-cri-test.XXXXXX)
 chmod 755 "$WORK"
 SOCK=$WORK/containerd.sock
@@ -137,9 +142,9 @@ image() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do layers+=(-f "$1"); shift; done
 	[ $# -gt 0 ] && shift
 	base=$REG/base-$RANDOM$RANDOM:1
-	"$CRANE" append --insecure "${layers[@]}" -t "$base" >/dev/null
+	"$CRANE" append --insecure "${layers[@]}" -t "$base" >>"$WORK/images/crane.log" 2>&1
 	"$CRANE" mutate --insecure "$base" --set-platform linux/amd64 \
-		-e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" -t "$REG/$ref" >/dev/null
+		-e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" -t "$REG/$ref" >>"$WORK/images/crane.log" 2>&1
 }
 
 build_images() {
@@ -168,11 +173,12 @@ build_images() {
 	local bb=$WORK/images/busybox.tar
 	# imgbin under the names of the programs it stands in for.
 	local p=$WORK/images/progs
-	mkdir -p "$p/usr/sbin" "$p/usr/local/bin"
+	mkdir -p "$p/usr/sbin" "$p/usr/bin" "$p/usr/local/bin"
 	cp "$WORK/images/imgbin" "$p/usr/sbin/nginx"
 	ln "$p/usr/sbin/nginx" "$p/usr/sbin/httpd"
 	ln "$p/usr/sbin/nginx" "$p/usr/sbin/pause"
 	ln "$p/usr/sbin/nginx" "$p/usr/local/bin/nonewprivs"
+	ln "$p/usr/sbin/nginx" "$p/usr/bin/ipcs"
 	chmod 4755 "$p/usr/sbin/nginx" # setuid root, for nonewprivs
 	layer "$p" "$WORK/images/progs.tar"
 	local pr=$WORK/images/progs.tar
@@ -180,11 +186,11 @@ build_images() {
 
 	image pause:3.9 "$pr" -- --entrypoint /usr/sbin/pause
 	image pause:3.6 "$pr" -- --entrypoint /usr/sbin/pause
-	image $e2e/busybox:1.29-2 "$bb" -- --cmd sh
-	image $e2e/nginx:1.14-2 "$bb" "$pr" -- --entrypoint /usr/sbin/nginx --exposed-ports 80
+	image $e2e/busybox:1.29-2 "$bb" "$pr" -- --cmd sh
+	image $e2e/nginx:1.14-2 "$bb" "$pr" -- --entrypoint /usr/sbin/nginx --cmd=-g,'daemon off; master process' --exposed-ports 80
 	image $e2e/httpd:2.4.39-4 "$bb" "$pr" -- --entrypoint /usr/sbin/httpd --exposed-ports 80
 	image $e2e/nonewprivs:1.3 "$bb" "$pr" -- --entrypoint /usr/local/bin/nonewprivs
-	image $cri/hostnet-nginx-amd64 "$bb" "$pr" -- --entrypoint /usr/sbin/nginx --cmd=-p,12003
+	image $cri/hostnet-nginx-amd64 "$bb" "$pr" -- --entrypoint /usr/sbin/nginx --cmd=-p,12003,-g,'daemon off; master process'
 	image $cri/test-image-user-uid "$bb" -- --cmd sh --user 1002
 	image $cri/test-image-user-username "$bb" -- --cmd sh --user www-data
 	image $cri/test-image-user-uid-group "$bb" -- --cmd sh --user 1003:group
@@ -197,8 +203,8 @@ build_images() {
 		layer "$WORK/images/$t" "$WORK/images/$t.tar"
 		image "$cri/$t" "$bb" "$WORK/images/$t.tar" -- --cmd sh
 	done
-	"$CRANE" tag --insecure "$REG/$cri/test-image-tags" 1 && "$CRANE" tag --insecure "$REG/$cri/test-image-tags" 2
-	"$CRANE" tag --insecure "$REG/$cri/test-image-tags" 3
+	"$CRANE" tag --insecure "$REG/$cri/test-image-tags" 1 2>>"$WORK/images/crane.log" && "$CRANE" tag --insecure "$REG/$cri/test-image-tags" 2 2>>"$WORK/images/crane.log"
+	"$CRANE" tag --insecure "$REG/$cri/test-image-tags" 3 2>>"$WORK/images/crane.log"
 }
 build_images
 
@@ -284,9 +290,9 @@ for rt in $RUNTIMES; do
 		--runtime-handler "$rt" --ginkgo.no-color --ginkgo.junit-report "$WORK/critest-$rt.xml" \
 		${CRITEST_ARGS:-}) >"$WORK/critest-$rt.log" 2>&1 || true
 	grep -E '^(Ran [0-9]+ of|FAIL!|SUCCESS!)' "$WORK/critest-$rt.log" >&2 || tail -20 "$WORK/critest-$rt.log" >&2
-	[ -n "${CRI_KEEP_LOGS:-}" ] && cp "$WORK/critest-$rt.log" "$WORK/critest-$rt.xml" "$CRI_KEEP_LOGS/"
+	if [ -n "${CRI_KEEP_LOGS:-}" ]; then cp "$WORK/critest-$rt.log" "$WORK/critest-$rt.xml" "$CRI_KEEP_LOGS/"; fi
 done
-[ -n "${CRI_KEEP_LOGS:-}" ] && cp "$WORK/containerd.log" "$CRI_KEEP_LOGS/"
+if [ -n "${CRI_KEEP_LOGS:-}" ]; then cp "$WORK/containerd.log" "$CRI_KEEP_LOGS/"; fi
 set -- $RUNTIMES
 [ $# = 2 ] || exit 0
 "$WORK/bin/harness" report "$WORK/critest-$1.xml" "$WORK/critest-$2.xml" | tee "$WORK/report.txt"

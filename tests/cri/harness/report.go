@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 )
 
 // junit is the part of a ginkgo JUnit report read here.
@@ -33,6 +34,10 @@ func outcomes(path string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, s := range j.Suites {
 		for _, c := range s.Cases {
+			// Suite set-up nodes ("[BeforeSuite]") are not specs.
+			if strings.HasPrefix(c.Name, "[") && strings.HasSuffix(c.Name, "Suite]") {
+				continue
+			}
 			switch {
 			case c.Failure != nil || c.Error != nil || c.Status == "failed" || c.Status == "panicked" || c.Status == "timedout" || c.Status == "interrupted":
 				out[c.Name] = "failed"
