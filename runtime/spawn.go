@@ -196,6 +196,9 @@ func spawn(r spawnRequest) (*initProcess, error) {
 			for _, w := range ready.Warnings {
 				r.warn(w)
 			}
+			if err := r.cg.applyLateCPU(r.warn); err != nil {
+				return fail(err)
+			}
 			return p, nil
 		case nsexec.MsgError:
 			return fail(fmt.Errorf("container init: %s", payload))
