@@ -95,6 +95,8 @@ teardown() {
 			while read -r rule; do eval iptables -t $table $rule; done
 	done
 	rm -rf /var/lib/cni/results/$NETNAME-* 2>/dev/null
+	# containerd's CNI library keeps its cache there: remove it if it made it.
+	[ -n "$CNI_CACHE_EXISTED" ] || rm -rf /var/lib/cni
 	# critest's HostIpc specs make shared memory segments on the host (ipcmk) and leave them.
 	for id in $(awk 'NR > 1 && $7 == 0 {print $2}' /proc/sysvipc/shm); do
 		grep -qx "$id" <<<"$SHM_BEFORE" || ipcrm -m "$id"
@@ -111,6 +113,7 @@ trap 'exit 130' INT TERM
 
 build_tools
 SHM_BEFORE=$(awk 'NR > 1 {print $2}' /proc/sysvipc/shm)
+CNI_CACHE_EXISTED=$( [ -e /var/lib/cni ] && echo yes || true)
 WORK=$(mktemp -d /tmp/cm-cri-test.XXXXXX)
 chmod 755 "$WORK"
 SOCK=$WORK/containerd.sock
