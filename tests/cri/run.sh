@@ -13,7 +13,7 @@
 # the CNI plugins and crane come from the Go module proxy. Teardown removes
 # it all, also after a failure or Ctrl-C.
 #
-# Environment: CRI_CACHE (default ~/.cache/cm-cri-test) keeps the built
+# Environment: CRI_CACHE (default build/cri-test; make clean removes it) keeps the built
 # tools between runs; CRITEST_ARGS adds critest flags (e.g.
 # CRITEST_ARGS='--ginkgo.focus=mount'); CRI_RUNTIMES (default "runc cm").
 set -euo pipefail
@@ -25,7 +25,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 CRITOOLS_VERSION=v1.37.0
 CNI_VERSION=v1.10.0
 CRANE_VERSION=v0.22.1
-CACHE=${CRI_CACHE:-$HOME/.cache/cm-cri-test}
+CACHE=${CRI_CACHE:-$REPO/build/cri-test}
 TOOLS=$CACHE/bin-$CRITOOLS_VERSION-$CNI_VERSION-$CRANE_VERSION
 RUNTIMES=${CRI_RUNTIMES:-runc cm}
 BRIDGE=cmcri0
