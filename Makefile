@@ -12,10 +12,11 @@ LDFLAGS := -X main.version=0.1.0 -X main.commit=$(VERSION)
 PKGS_BUILD := gcc libc6-dev libseccomp-dev pkg-config busybox-static
 PKGS_TEST  := $(PKGS_BUILD) iproute2 util-linux qemu-system-x86 xz-utils zstd podman containerd
 PKGS_BENCH := $(PKGS_BUILD) runc crun hyperfine
+PKGS_CRI   := $(PKGS_BUILD) containerd runc iptables iproute2 util-linux
 
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: all build deps deps-test deps-bench bundle demo test unit fuzz bench clean docs
+.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench cri-test clean docs
 
 all: build
 
@@ -35,6 +36,8 @@ deps-test:
 	$(call install-missing,$(PKGS_TEST))
 deps-bench:
 	$(call install-missing,$(PKGS_BENCH))
+deps-cri:
+	$(call install-missing,$(PKGS_CRI))
 
 build: deps
 	@mkdir -p $(BIN)
@@ -62,6 +65,11 @@ unit: build
 
 fuzz: build
 	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s ./runtime
+
+# cri-test: Kubernetes' critest through a private containerd, runc and
+# cmrun side by side (tests/cri/run.sh; docs/kubernetes.md has the result).
+cri-test: deps-cri build
+	tests/cri/run.sh $(BIN)/cmrun
 
 # spawnbench: cmrun vs runc vs crun, then cmanagerd with the real cmshim.
 # The state table's benchmark (./manager/) counts transitions of tens of

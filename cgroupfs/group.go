@@ -30,6 +30,9 @@ type Group interface {
 	// Entry names the files through which a single-threaded process about
 	// to fork the container's init gets in without the lock Add waits for.
 	Entry() Entry
+	// Dirs maps each hierarchy's mount point to the group's directory in
+	// it: a relative path lands below a different cgroup in each one.
+	Dirs() map[string]string
 	// Pids lists the processes in the group.
 	Pids() ([]int, error)
 	// Stats reads the usage counters.
@@ -94,6 +97,14 @@ func (h *Host) Group(path string) (Group, error) {
 }
 
 func (g *group) Path() string { return g.path }
+
+func (g *group) Dirs() map[string]string {
+	dirs := make(map[string]string, len(g.dirs))
+	for _, d := range g.dirs {
+		dirs[d.h.mountpoint] = d.dir
+	}
+	return dirs
+}
 
 // dirOf is the group's directory in the hierarchy holding controller.
 func (g *group) dirOf(controller string) (groupDir, bool) {

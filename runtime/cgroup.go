@@ -13,37 +13,76 @@ import (
 type cgroup = cgroupfs.Group
 
 // createCgroup makes the container's cgroup and writes its limits. The
-// init is moved in before it runs anything of the user's.
-func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, error) {
+// init is moved in before it runs anything of the user's. The CPU share
+// and bandwidth limits come back unapplied (see deferCPU).
+func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, *specs.LinuxCPU, error) {
 	host, err := c.cgroupHost()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	path, err := cgroupfs.ResolvePath(s.Linux.CgroupsPath, c.ID)
 	if err != nil {
-		return nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
 	resources := withDefaultDevices(s)
 	if err := host.ValidateResources(resources); err != nil {
-		return nil, &ConfigError{Problem: err.Error()}
+		return nil, nil, &ConfigError{Problem: err.Error()}
 	}
 	g, err := host.Group(path)
 	if err != nil {
-		return nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
 	if err := g.Create(); err != nil {
 		g.Destroy()
-		return nil, fmt.Errorf("create cgroup %s: %w", path, err)
+		return nil, nil, fmt.Errorf("create cgroup %s: %w", path, err)
 	}
-	warnings, err := g.Apply(resources)
+	early, lateCPU := deferCPU(resources)
+	warnings, err := g.Apply(early)
 	if err != nil {
 		g.Destroy()
-		return nil, fmt.Errorf("cgroup %s: %w", path, err)
+		return nil, nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}
 	for _, w := range warnings {
 		warn(w)
 	}
-	return g, nil
+	return g, lateCPU, nil
+}
+
+// deferCPU splits the CPU shares, weight and bandwidth off r: they are
+// written once the init has built the container (as runc does, at
+// "procReady"), because with Kubernetes' cpu.shares of 2 for a pod's
+// sandbox, a busy host starves the init's setup for seconds. The cpuset
+// stays: v1 needs it before any task can join.
+func deferCPU(r *specs.LinuxResources) (early *specs.LinuxResources, late *specs.LinuxCPU) {
+	if r == nil || r.CPU == nil {
+		return r, nil
+	}
+	cpu := *r.CPU
+	cpu.Cpus, cpu.Mems = "", ""
+	if cpu == (specs.LinuxCPU{}) {
+		return r, nil
+	}
+	copied := *r
+	copied.CPU = nil
+	if r.CPU.Cpus != "" || r.CPU.Mems != "" {
+		copied.CPU = &specs.LinuxCPU{Cpus: r.CPU.Cpus, Mems: r.CPU.Mems}
+	}
+	return &copied, &cpu
+}
+
+// applyLateCPU writes the CPU limits deferCPU held back.
+func (p *pendingCgroup) applyLateCPU(warn func(string)) error {
+	if p.lateCPU == nil {
+		return nil
+	}
+	warnings, err := p.cg.Apply(&specs.LinuxResources{CPU: p.lateCPU})
+	if err != nil {
+		return fmt.Errorf("cgroup %s: %w", p.cg.Path(), err)
+	}
+	for _, w := range warnings {
+		warn(w)
+	}
+	return nil
 }
 
 // pendingCgroup is a container's cgroup being made in another goroutine,
@@ -52,6 +91,7 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, erro
 type pendingCgroup struct {
 	done       chan struct{}
 	cg         cgroup
+	lateCPU    *specs.LinuxCPU // applied once the init is ready
 	err        error
 	warnings   []string
 	start, end time.Time
@@ -62,7 +102,7 @@ func (c *Container) createCgroupAsync(s *specs.Spec) *pendingCgroup {
 	p := &pendingCgroup{done: make(chan struct{}), start: time.Now()}
 	go func() {
 		defer close(p.done)
-		p.cg, p.err = c.createCgroup(s, func(w string) { p.warnings = append(p.warnings, w) })
+		p.cg, p.lateCPU, p.err = c.createCgroup(s, func(w string) { p.warnings = append(p.warnings, w) })
 		p.end = time.Now()
 	}()
 	return p

@@ -63,7 +63,9 @@ type initConfig struct {
 	Hooks     bool      `json:"hooks"`     // ask the parent to run prestart/createRuntime hooks
 	ExtraFds  int       `json:"extraFds"`  // --preserve-fds
 	UserNS    bool      `json:"userNS"`    // a new user namespace: devices are bind-mounted
-	CgroupDir string    `json:"cgroupDir"` // the container's cgroup path, for the cgroup mount
+	// CgroupDirs maps each cgroup mount point to the container's cgroup
+	// directory in it, for the cgroup mount.
+	CgroupDirs map[string]string `json:"cgroupDirs"`
 	// Seccomp is the compiled linux.seccomp filter, if any. It travels
 	// in a message of its own (MsgSeccomp): as JSON it would be base64
 	// text several times the size of the rest.

@@ -64,7 +64,7 @@ func mountCgroup(cfg *initConfig, t *mountTarget, opts mountOptions) error {
 	flags := opts.flags &^ (unix.MS_BIND | unix.MS_REC)
 	// Pure cgroup v2: one hierarchy right at /sys/fs/cgroup.
 	if len(mounts) == 1 && mounts[0].point == hostCgroupRoot && mounts[0].fstype == "cgroup2" {
-		return mountHierarchy(mounts[0], t, cfg.CgroupDir, ownNS, flags)
+		return mountHierarchy(mounts[0], t, cfg.CgroupDirs, ownNS, flags)
 	}
 	// v1 or hybrid: a tmpfs holding one directory per hierarchy.
 	if err := unix.Mount("tmpfs", t.path(), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
@@ -88,7 +88,7 @@ func mountCgroup(cfg *initConfig, t *mountTarget, opts mountOptions) error {
 		if err != nil {
 			return err
 		}
-		err = mountHierarchy(m, subT, cfg.CgroupDir, ownNS, flags)
+		err = mountHierarchy(m, subT, cfg.CgroupDirs, ownNS, flags)
 		subT.close()
 		if err != nil {
 			return err
@@ -112,14 +112,19 @@ func mountCgroup(cfg *initConfig, t *mountTarget, opts mountOptions) error {
 	return nil
 }
 
-func mountHierarchy(m cgroupMount, t *mountTarget, cgroupDir string, ownNS bool, flags uintptr) error {
+func mountHierarchy(m cgroupMount, t *mountTarget, cgroupDirs map[string]string, ownNS bool, flags uintptr) error {
 	if ownNS {
 		if err := unix.Mount(m.fstype, t.path(), m.fstype, flags, m.data); err != nil {
 			return fmt.Errorf("mount %s (%s) on %s: %w", m.fstype, m.data, t.name, err)
 		}
 		return nil
 	}
-	src := filepath.Join(m.point, cgroupDir)
+	// The cgroup package knows where the group is in each hierarchy; a
+	// relative cgroupsPath is below a different cgroup in each one.
+	src, ok := cgroupDirs[m.point]
+	if !ok {
+		return fmt.Errorf("no cgroup directory of the container in %s", m.point)
+	}
 	if err := unix.Mount(src, t.path(), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s on %s: %w", src, t.name, err)
 	}

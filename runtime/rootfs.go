@@ -31,6 +31,9 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 		if err != nil {
 			return fmt.Errorf("set propagation of /: %w", err)
 		}
+		if err := privateRootfsParent(s.Linux.RootfsPropagation, rootfs, cfg.NoPivot); err != nil {
+			return err
+		}
 	}
 	// pivot_root needs the new root to be a mount point, and so does
 	// root.readonly, which must not remount the host's filesystem.
@@ -79,12 +82,15 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 }
 
 // firstPropagation is what "/" gets before any mount: private for the
-// private and unbindable modes, slave otherwise (also for "shared": the
-// container must never push mounts to the host's peers).
+// private and unbindable modes, the mode itself for the shared ones (as
+// under runc: a bidirectional volume's bind must stay a peer of the
+// host's mount, which a slave "/" would cut off), slave otherwise.
 func firstPropagation(mode string) string {
 	switch mode {
 	case "private", "rprivate", "unbindable", "runbindable":
 		return "rprivate"
+	case "shared", "rshared":
+		return mode
 	}
 	return "rslave"
 }

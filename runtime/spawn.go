@@ -123,7 +123,7 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	if err != nil {
 		return fail(err)
 	}
-	r.cfg.CgroupDir = cg.Path()
+	r.cfg.CgroupDirs = cg.Dirs()
 	boot := *r.boot
 	entry := cg.Entry()
 	if len(entry.Tasks) > nsexec.MaxCgroupTasks {
@@ -198,6 +198,9 @@ func spawn(r spawnRequest) (*initProcess, error) {
 			t.Add(ready.Trace)
 			for _, w := range ready.Warnings {
 				r.warn(w)
+			}
+			if err := r.cg.applyLateCPU(r.warn); err != nil {
+				return fail(err)
 			}
 			return p, nil
 		case nsexec.MsgError:

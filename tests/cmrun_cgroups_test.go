@@ -291,3 +291,41 @@ func TestCgroupEntry(t *testing.T) {
 		})
 	}
 }
+
+// TestCPULimitsAfterSetup: the CPU shares and bandwidth are written once
+// the init has built the container, as runc does: while it works (seen by
+// a createRuntime hook) the group has the defaults, after create the
+// configured values. Kubernetes gives every pod sandbox cpu.shares 2, and
+// on a busy host an init working under that weight took seconds (critest).
+func TestCPULimitsAfterSetup(t *testing.T) {
+	e := newEnv(t)
+	cpuDir := "/sys/fs/cgroup/cpu"
+	if _, err := os.Stat(filepath.Join(cpuDir, "cpu.shares")); err != nil {
+		t.Skip("no cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu; the v2 VM runs cgroupfs's own tests")
+	}
+	path := fmt.Sprintf("/cmt-cpu-%d", os.Getpid())
+	files := []string{"cpu.shares", "cpu.cfs_quota_us"}
+	out := filepath.Join(e.dir, "during-setup")
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		shares, quota, period := uint64(2), int64(10000), uint64(100000)
+		s.Linux.Resources.CPU = &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period}
+		dir := filepath.Join(cpuDir, path)
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
+			fmt.Sprintf("cat %s/%s %s/%s > %s", dir, files[0], dir, files[1], out)}}}}
+	}, "sleep", "300")
+	id := e.newID()
+	t.Cleanup(func() { e.forceDelete(id) })
+	r := e.cmrun("create", "--bundle", bundle, id)
+	require.Equal(t, 0, r.code, r.stderr)
+	during, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, "1024\n-1\n", string(during), "cpu.shares and cpu.cfs_quota_us while the init builds the container")
+	var after []string
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(cpuDir, path, f))
+		require.NoError(t, err)
+		after = append(after, strings.TrimSpace(string(data)))
+	}
+	require.Equal(t, []string{"2", "10000"}, after, "after create")
+}

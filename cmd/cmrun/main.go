@@ -77,7 +77,7 @@ func cmrun(argv []string) int {
 	fs.StringVar(&g.logPath, "log", "", "also write log messages to this file")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
-	fs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "accepted for compatibility; cmrun always manages cgroupfs directly")
+	fs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "refused by create and run: cmrun manages cgroupfs itself (no systemd cgroup driver)")
 	showVersion := fs.BoolP("version", "v", false, "print the version")
 	fs.Usage = func() { usage(fs) }
 	g.log = newLogger(os.Stderr)
@@ -95,14 +95,17 @@ func cmrun(argv []string) int {
 		fmt.Printf("cmrun version %s\ncommit: %s\nspec: %s\n", version, commit, specVersion())
 		return 0
 	}
-	if g.systemdCgroup {
-		g.log.warnf("--systemd-cgroup: systemd is not used; cmrun writes cgroupfs directly and reads cgroupsPath as a cgroupfs path")
-	}
 	if fs.NArg() == 0 {
 		usage(fs)
 		return 2
 	}
 	name, args := fs.Arg(0), fs.Args()[1:]
+	// A container made in cgroupfs where the engine and the kubelet expect
+	// a systemd scope would escape their accounting: refuse, once, where
+	// cgroups are made; the other commands only use the recorded path.
+	if g.systemdCgroup && (name == "create" || name == "run") {
+		return g.log.fail(errors.New("--systemd-cgroup: the systemd cgroup driver is not supported: cmrun manages cgroupfs itself; configure the engine for cgroupfs (containerd SystemdCgroup = false, CRI-O cgroup_manager = \"cgroupfs\", kubelet cgroupDriver: cgroupfs)"))
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		return g.log.fail(fmt.Errorf("unknown command %q (see cmrun --help)", name))

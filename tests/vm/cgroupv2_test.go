@@ -27,6 +27,7 @@ func TestRuntimeCgroupV2(t *testing.T) {
 	out := runTestsInVM(t, "./tests/vm/testdata/cmrunv2")
 	require.Contains(t, out, "--- PASS: TestCgroupV2Entry")
 	require.Contains(t, out, "--- PASS: TestCgroupV2Devices")
+	require.Contains(t, out, "--- PASS: TestCgroupV2MountPaths")
 }
 
 // runTestsInVM builds pkg's tests (with tags), runs them verbosely in the

@@ -96,3 +96,44 @@ func TestCgroupV2Devices(t *testing.T) {
 	require.Equal(t, 0, code, "container output: %s", got)
 	require.Equal(t, "Operation not permitted\nnull-ok\n", string(got))
 }
+
+// TestCgroupV2MountPaths: without a cgroup namespace the "cgroup" mount
+// binds the container's own v2 directory, for a relative cgroupsPath
+// (below the runtime's cgroup, what containerd passes) and an absolute one.
+func TestCgroupV2MountPaths(t *testing.T) {
+	for _, path := range []string{"test.slice:cri-containerd:rel", "/abs-v2mount"} {
+		t.Run(path, func(t *testing.T) {
+			dir := t.TempDir()
+			bundle := filepath.Join(dir, "bundle")
+			require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
+			s := runtime.DefaultSpec()
+			s.Process.Terminal = false
+			s.Process.Args = []string{"sh", "-c", "cat /sys/fs/cgroup/pids.max; grep -x 1 /sys/fs/cgroup/cgroup.procs"}
+			s.Linux.CgroupsPath = path
+			limit := int64(42)
+			s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
+			var kept []specs.LinuxNamespace
+			for _, ns := range s.Linux.Namespaces {
+				if ns.Type != specs.CgroupNamespace {
+					kept = append(kept, ns)
+				}
+			}
+			s.Linux.Namespaces = kept
+			data, err := json.Marshal(s)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
+			out, err := os.Create(filepath.Join(dir, "out"))
+			require.NoError(t, err)
+			defer out.Close()
+			code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
+				Root: filepath.Join(dir, "state"), ID: "v2mount", BundleDir: bundle, Trace: runtime.NewTrace(false),
+				NoPivot: true, Stdio: [3]*os.File{nil, out, out},
+			}})
+			require.NoError(t, err)
+			got, err := os.ReadFile(out.Name())
+			require.NoError(t, err)
+			require.Equal(t, 0, code, "container output: %s", got)
+			require.Equal(t, "42\n1\n", string(got), "the container's own group is at /sys/fs/cgroup")
+		})
+	}
+}
