@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	_ "cm/nsexec" // the C preamble of a container init, which this binary becomes
 	"cm/runtime"
@@ -58,6 +59,7 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	fs.Int64Var(&o.LogMax, "log-max", shim.DefaultLogMax, "rotate container.log past this many bytes (0: never)")
 	fs.BoolVar(&o.Init, "init", false, "run cminit as PID 1: forwards signals, reaps zombies")
 	fs.IntVar(&readyFd, "ready-fd", -1, "be the daemon in this process and write \"ok\" or the error, one line, to this descriptor (for launchers)")
+	lockFd := fs.Int("lock-fd", -1, "a descriptor (a lock the launcher took) to hold open until this shim exits, so the launcher can tell it is alive")
 	if err := fs.Parse(args); err != nil {
 		return o, -1, err
 	}
@@ -66,6 +68,16 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	}
 	if readyFd == 0 || readyFd == 1 || readyFd == 2 || readyFd < -1 {
 		return o, -1, fmt.Errorf("--ready-fd %d: must be a descriptor above 2", readyFd)
+	}
+	if *lockFd >= 0 {
+		if *lockFd <= 2 || *lockFd == readyFd {
+			return o, -1, fmt.Errorf("--lock-fd %d: must be a descriptor above 2, not --ready-fd's", *lockFd)
+		}
+		// Held by this process alone: the container must not inherit it,
+		// or the lock would outlive the shim.
+		if _, err := unix.FcntlInt(uintptr(*lockFd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+			return o, -1, fmt.Errorf("--lock-fd %d: %w", *lockFd, err)
+		}
 	}
 	return o, readyFd, o.Check()
 }

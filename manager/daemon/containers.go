@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -39,35 +40,64 @@ func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, err
 	}
 	data, err := encodeRecord(e, e.Snap())
 	if err == nil {
-		err = d.store.Create(e.ID, data)
+		// The bundle first: a record on disk always has one, and a
+		// create that cannot write it is refused, not acknowledged.
+		err = d.store.CreateWith(e.ID, data, func(dir string) error {
+			return writeBundle(filepath.Join(dir, "bundle"), e.ID, e.Name, e.Spec)
+		})
 	}
 	if err != nil {
 		d.table.Remove(e)
 		return nil, fmt.Errorf("record new container: %w", err)
 	}
 	d.bus.Publish(api.Event{Type: api.EventCreated, ID: e.ID, Name: e.Name, To: manager.Creating, By: manager.Client.String()})
-	if err := d.exec.Submit(ctx, func(ctx context.Context) { d.prepare(ctx, e) }); err != nil {
+	if err := d.exec.Submit(ctx, func(ctx context.Context) { d.prepare(ctx, e, false) }); err != nil {
 		// It exists and says why it will never run.
 		d.fail(e, fmt.Errorf("not prepared: %w", err))
 	}
 	return e, nil
 }
 
-// prepare is the executor's part of create: write the bundle, launch the
-// shim. The shim reports READY by itself; a failure here is reported the
-// way a shim would, as a transition to DEAD.
-func (d *Daemon) prepare(ctx context.Context, e *entry) {
+// prepare is the executor's part of create: launch the shim, holding the
+// container's shim lock for it. The shim reports READY by itself; a
+// failure here is reported the way a shim would, as a transition to DEAD.
+// reloaded is set for a container reloaded in CREATING whose shim is gone:
+// what a shim that died half-way through may have left is removed first.
+func (d *Daemon) prepare(ctx context.Context, e *entry, reloaded bool) {
 	if s := e.Snap(); s.State != manager.Creating || s.Deleting {
 		return
 	}
-	err := writeBundle(d.bundleDir(e.ID), e.ID, e.Name, e.Spec)
+	if ctx.Err() != nil {
+		return // shutting down: it stays CREATING on disk and is prepared at the next start
+	}
+	lock, err := lockShim(d.store.ContainerDir(e.ID))
+	if errors.Is(err, errShimAlive) {
+		e.Expect(time.Now().Add(d.cfg.RestartGrace), true) // it registers, or it is LOST
+		return
+	}
+	if err == nil {
+		defer lock.Close() // the shim has its own descriptor of it
+		if _, serr := os.Stat(filepath.Join(d.bundleDir(e.ID), "config.json")); serr != nil {
+			// Recorded by a daemon that wrote bundles later.
+			err = writeBundle(d.bundleDir(e.ID), e.ID, e.Name, e.Spec)
+		}
+	}
+	if err == nil && reloaded {
+		err = d.reclaim(ctx, e)
+	}
 	if err == nil {
 		err = d.cfg.Launcher.Launch(ctx, ShimConfig{
 			ID: e.ID, Bundle: d.bundleDir(e.ID), StateDir: d.store.ContainerDir(e.ID),
-			ManagerSocket: d.cfg.ShimSocket, Init: e.Spec.Init,
+			ManagerSocket: d.cfg.ShimSocket, Init: e.Spec.Init, Lock: lock,
 		})
 	}
 	if err != nil {
+		if ctx.Err() != nil && d.draining.Load() {
+			// Shutting down: a shim that was launched holds the lock and
+			// registers with the next daemon; if none was, that daemon
+			// launches one.
+			return
+		}
 		d.fail(e, err)
 		return
 	}
@@ -76,25 +106,52 @@ func (d *Daemon) prepare(ctx context.Context, e *entry) {
 	}
 }
 
-// prepareBegun reports whether prepare got as far as writing the bundle,
-// the step before it launches the shim: until then no shim of the
-// container can exist.
-func (d *Daemon) prepareBegun(e *entry) bool {
-	_, err := os.Stat(filepath.Join(d.bundleDir(e.ID), "config.json"))
-	return err == nil
+// shimAlive reports whether a shim of the container holds its shim lock
+// (or may: the lock cannot be checked).
+func (d *Daemon) shimAlive(e *entry) bool {
+	lock, err := lockShim(d.store.ContainerDir(e.ID))
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	lock.Close()
+	return false
 }
 
 // fail records that the executor gave up on a container being created.
+// If that cannot be recorded (the disk is full), it keeps trying until it
+// can, or the container is no longer CREATING, or the daemon stops: the
+// container must not stay CREATING for good with nobody working on it.
 func (d *Daemon) fail(e *entry, cause error) {
 	d.log.Warn("container failed", "id", e.ID, "err", cause)
-	_, err := d.change(e, manager.Executor, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
-		f := *cur.Facts
-		f.Error = cause.Error()
-		return manager.Dead, &f, nil
-	})
-	if err != nil {
-		d.log.Warn("cannot record failure", "id", e.ID, "err", err)
+	record := func() error {
+		_, err := d.change(e, manager.Executor, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
+			if cur.State != manager.Creating {
+				return cur.State, cur.Facts, nil
+			}
+			f := *cur.Facts
+			f.Error = cause.Error()
+			return manager.Dead, &f, nil
+		})
+		return err
 	}
+	if err := record(); err == nil || !errors.Is(err, ErrNotRecorded) {
+		return
+	}
+	d.log.Warn("cannot record failure; retrying", "id", e.ID)
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-d.requests.Done():
+				return
+			case <-tick.C:
+			}
+			if err := record(); err == nil || !errors.Is(err, ErrNotRecorded) {
+				return
+			}
+		}
+	}()
 }
 
 // shimCall runs one call on the shim's control socket, bounded in time.

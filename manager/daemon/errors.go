@@ -42,3 +42,7 @@ func (e *ShimError) Unwrap() error { return e.Err }
 
 // ErrNoShim: the container has no registered shim to pass an order to (409).
 var ErrNoShim = errors.New("no shim has registered for it yet")
+
+// ErrNotRecorded: a change could not be written to the state directory
+// (full, out of descriptors), so it was not made (500).
+var ErrNotRecorded = errors.New("cannot record the change, so it was not made")

@@ -15,10 +15,11 @@ import (
 // ShimConfig is what a shim is launched with.
 type ShimConfig struct {
 	ID            string
-	Bundle        string // the directory holding the config.json the executor wrote
-	StateDir      string // the container's directory: the shim keeps shim.sock and container.log here
-	ManagerSocket string // the daemon's shim socket, where the shim registers and reports
-	Init          bool   // run a tiny init as the container's PID 1
+	Bundle        string   // the directory holding the config.json the executor wrote
+	StateDir      string   // the container's directory: the shim keeps shim.sock and container.log here
+	ManagerSocket string   // the daemon's shim socket, where the shim registers and reports
+	Init          bool     // run a tiny init as the container's PID 1
+	Lock          *os.File // the container's shim lock, taken: the shim must hold it as long as it lives (see shimlock.go)
 }
 
 // Launcher starts the shim of a container. Launch returns once the shim
@@ -30,7 +31,7 @@ type Launcher interface {
 
 // ExecLauncher runs the cmshim binary as the shim daemon itself:
 //
-//	cmshim --ready-fd 3 --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
+//	cmshim --ready-fd 3 [--lock-fd 4] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
 //
 // in a session of its own, with the write end of a pipe as fd 3 on which
 // it writes one line, "ok" once its container is created and its control
@@ -56,6 +57,9 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	if sc.Init {
 		args = append(args, "--init")
 	}
+	if sc.Lock != nil {
+		args = append(args, "--lock-fd", "4")
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
@@ -64,6 +68,9 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	// Not CommandContext: the shim must outlive the request that made it.
 	cmd := exec.Command(l.Binary, args...)
 	cmd.ExtraFiles = []*os.File{w} // fd 3
+	if sc.Lock != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sc.Lock) // fd 4, held from the fork on
+	}
 	// What the shim says before it sends its output to shim.log (a bad
 	// flag, say). A pipe of our own, not a Go writer: exec.Cmd would keep
 	// its read end open until a Wait that a running shim never gets.

@@ -35,6 +35,7 @@ func main() {
 	flags.Int64("log-max", 0, "ignored")
 	flags.Bool("init", false, "ignored")
 	flags.IntVar(&readyFd, "ready-fd", -1, "be the daemon; say ok or the error on this descriptor")
+	flags.Int("lock-fd", -1, "the container's shim lock: held, as an open descriptor, until exit")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		fail(err)
 	}
