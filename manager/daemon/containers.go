@@ -51,8 +51,9 @@ func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, err
 		return nil, fmt.Errorf("record new container: %w", err)
 	}
 	d.bus.Publish(api.Event{Type: api.EventCreated, ID: e.ID, Name: e.Name, To: manager.Creating, By: manager.Client.String()})
-	if err := d.exec.Submit(ctx, func(ctx context.Context) { d.prepare(ctx, e, false) }); err != nil {
-		// It exists and says why it will never run.
+	if err := d.exec.Submit(ctx, func(ctx context.Context) { d.prepare(ctx, e, false) }); err != nil && !d.draining.Load() {
+		// It exists and says why it will never run. (At shutdown it stays
+		// CREATING: the next daemon prepares it.)
 		d.fail(e, fmt.Errorf("not prepared: %w", err))
 	}
 	return e, nil

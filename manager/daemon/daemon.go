@@ -210,7 +210,8 @@ func (d *Daemon) listen() error {
 }
 
 // Run serves until ctx ends, then shuts down: requests arriving meanwhile
-// get 503, streams end, queued work finishes, the sockets are removed.
+// get 503, streams end, queued work is abandoned (what it was for is on
+// disk, and the next daemon resumes it), the sockets are removed.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.exec.Start()
 	watchCtx, stopWatchdog := context.WithCancel(context.Background())
@@ -255,6 +256,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// then are the servers closed, with whatever idle connections remain.
 	d.draining.Store(true)
 	d.cancelRequests()
+	d.exec.Cancel() // queued jobs give up: shutdown is bounded by the jobs under way
 	d.inflight.Lock()
 	d.inflight.Unlock()
 	d.clientSrv.Close()
