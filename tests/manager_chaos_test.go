@@ -29,7 +29,7 @@ func chaosLifecycles(t *testing.T) int {
 		require.NoError(t, err, "CM_CHAOS_LIFECYCLES")
 		return n
 	}
-	return 40
+	return 100
 }
 
 // TestManagerChaos runs container lifecycles (create, start, exit with a
@@ -58,6 +58,7 @@ func TestManagerChaos(t *testing.T) {
 		mu       sync.Mutex
 		ids      = map[string]string{} // name -> id, every container ever acknowledged
 		failures []string
+		refused  atomic.Int64 // containers DEAD with the reason they never ran
 	)
 	fail := func(format string, args ...any) {
 		mu.Lock()
@@ -76,7 +77,10 @@ func TestManagerChaos(t *testing.T) {
 				}
 				name := fmt.Sprintf("chaos-%d", n)
 				code := n%50 + 1
-				id, err := chaosLifecycle(ctx, c, name, code)
+				id, refusal, err := chaosLifecycle(ctx, c, name, code)
+				if refusal != "" && refused.Add(1) <= 5 {
+					t.Logf("%s refused: %s", name, refusal)
+				}
 				if id != "" {
 					mu.Lock()
 					ids[name] = id
@@ -95,7 +99,7 @@ func TestManagerChaos(t *testing.T) {
 	kills, fills, starves := 0, 0, 0
 	for done.Load() < int64(lifecycles) && ctx.Err() == nil {
 		time.Sleep(time.Duration(50+rand.IntN(450)) * time.Millisecond)
-		switch r := rand.IntN(20); {
+		switch r := rand.IntN(8); {
 		case r == 0:
 			fills++
 			filler := fillDir(t, state)
@@ -111,7 +115,8 @@ func TestManagerChaos(t *testing.T) {
 		}
 	}
 	workers.Wait()
-	t.Logf("%d lifecycles; %d kill -9 and restarts, %d full state directories, %d descriptor exhaustions", done.Load(), kills, fills, starves)
+	t.Logf("%d lifecycles (%d refused with a reason); %d kill -9 and restarts, %d full state directories, %d descriptor exhaustions",
+		done.Load(), refused.Load(), kills, fills, starves)
 	require.Empty(t, failures)
 	require.NoError(t, ctx.Err())
 
@@ -169,7 +174,9 @@ func TestManagerChaos(t *testing.T) {
 // step through the manager's deaths, and checks its exit code. Every step
 // is safe to retry: create by a name (a retry of a create that was made
 // gets 409 and looks it up), start only from READY, rm until it is gone.
-func chaosLifecycle(ctx context.Context, c *api.Client, name string, code int) (id string, err error) {
+// refusal is the reason of a container refused before it ran (DEAD with
+// an error: its launch ran out of descriptors or space, say).
+func chaosLifecycle(ctx context.Context, c *api.Client, name string, code int) (id, refusal string, err error) {
 	retry := func(what string, step func() (bool, error)) error {
 		var last error
 		for ctx.Err() == nil {
@@ -197,7 +204,7 @@ func chaosLifecycle(ctx context.Context, c *api.Client, name string, code int) (
 		return false, err
 	})
 	if err != nil {
-		return id, err
+		return id, "", err
 	}
 	var ct api.Container
 	err = retry("wait until ready", func() (bool, error) {
@@ -206,12 +213,12 @@ func chaosLifecycle(ctx context.Context, c *api.Client, name string, code int) (
 		return err == nil, err
 	})
 	if err != nil {
-		return id, err
+		return id, "", err
 	}
 	if ct.State == manager.Dead && ct.Error != "" {
 		// Refused with a reason (a launch that ran out of descriptors):
 		// allowed, and it must still be removable.
-		return id, chaosRemove(ctx, c, id)
+		return id, ct.Error, chaosRemove(ctx, c, id)
 	}
 	err = retry("start", func() (bool, error) {
 		got, err := c.Get(ctx, id)
@@ -225,7 +232,7 @@ func chaosLifecycle(ctx context.Context, c *api.Client, name string, code int) (
 		return err == nil, err
 	})
 	if err != nil {
-		return id, err
+		return id, "", err
 	}
 	err = retry("wait until dead", func() (bool, error) {
 		var err error
@@ -233,12 +240,12 @@ func chaosLifecycle(ctx context.Context, c *api.Client, name string, code int) (
 		return err == nil, err
 	})
 	if err != nil {
-		return id, err
+		return id, "", err
 	}
 	if ct.ExitCode != code || ct.Error != "" {
-		return id, fmt.Errorf("exit code %d (error %q), want %d", ct.ExitCode, ct.Error, code)
+		return id, "", fmt.Errorf("exit code %d (error %q), want %d", ct.ExitCode, ct.Error, code)
 	}
-	return id, chaosRemove(ctx, c, id)
+	return id, "", chaosRemove(ctx, c, id)
 }
 
 // chaosRemove removes a container, until it is gone.

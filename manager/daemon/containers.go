@@ -65,6 +65,26 @@ func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, err
 // reloaded is set for a container reloaded in CREATING whose shim is gone:
 // what a shim that died half-way through may have left is removed first.
 func (d *Daemon) prepare(ctx context.Context, e *entry, reloaded bool) {
+	d.prepareAttempt(ctx, e, reloaded, 0)
+}
+
+// prepareAttempts bounds the launches of one container that fail for lack
+// of resources (descriptors, processes, space): retried after 0.1, 0.2,
+// 0.4 s and so on, about 25 s in all, then the container fails.
+const prepareAttempts = 8
+
+// exhausted tells a failure for lack of resources, which passes, from one
+// that a retry would meet again.
+func exhausted(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOSPC, syscall.EAGAIN, syscall.ENOMEM} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, attempt int) {
 	if s := e.Snap(); s.State != manager.Creating || s.Deleting {
 		return
 	}
@@ -97,6 +117,14 @@ func (d *Daemon) prepare(ctx context.Context, e *entry, reloaded bool) {
 			// Shutting down: a shim that was launched holds the lock and
 			// registers with the next daemon; if none was, that daemon
 			// launches one.
+			return
+		}
+		if attempt+1 < prepareAttempts && exhausted(err) {
+			// It stays CREATING, on disk: launched again in a moment.
+			d.log.Warn("launch failed for lack of resources; retrying", "id", e.ID, "attempt", attempt+1, "err", err)
+			time.AfterFunc(100*time.Millisecond<<attempt, func() {
+				d.exec.Submit(d.requests, func(ctx context.Context) { d.prepareAttempt(ctx, e, reloaded, attempt+1) })
+			})
 			return
 		}
 		d.fail(e, err)
