@@ -103,7 +103,7 @@ func TestFullStateDirIsAllOrNothing(t *testing.T) {
 		h.waitState(c.ID, manager.Ready)
 		return c.ID
 	}
-	running, forced, dying := ready("running"), ready("forced"), ready("dying")
+	running, forced, dying, starting := ready("running"), ready("forced"), ready("dying"), ready("starting")
 	for _, id := range []string{running, dying} {
 		_, err := h.client.Start(ctxT(t), id)
 		require.NoError(t, err)
@@ -120,10 +120,16 @@ func TestFullStateDirIsAllOrNothing(t *testing.T) {
 	require.Error(t, err, "create on a full state directory")
 	list, err := h.client.List(ctxT(t))
 	require.NoError(t, err)
-	require.Len(t, list, 3, "the refused create is not listed")
+	require.Len(t, list, 4, "the refused create is not listed")
 	entries, err := os.ReadDir(filepath.Join(state, "containers"))
 	require.NoError(t, err)
-	require.Len(t, entries, 3, "the refused create left nothing behind")
+	require.Len(t, entries, 4, "the refused create left nothing behind")
+
+	// The shim starts the program, but its RUNNING cannot be recorded:
+	// start answers with that error instead of waiting for it.
+	_, err = h.client.Start(ctxT(t), starting)
+	require.ErrorContains(t, err, "cannot record")
+	require.Equal(t, manager.Ready, h.get(starting).State)
 
 	_, err = h.client.Stop(ctxT(t), running, api.StopRequest{})
 	require.Error(t, err, "stop on a full state directory")
@@ -158,6 +164,7 @@ func TestFullStateDirIsAllOrNothing(t *testing.T) {
 		require.NotEqual(t, running, ev.ID, "no transition of the refused stop: %+v", ev)
 		require.NotEqual(t, forced, ev.ID, "no transition of the refused rm: %+v", ev)
 	}
+	h.waitState(starting, manager.Running)
 
 	_, err = h.client.Stop(ctxT(t), running, api.StopRequest{})
 	require.NoError(t, err)

@@ -387,10 +387,18 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 }
 
 // waitFor returns the container's first committed snapshot for which done
-// is true. It wakes on every published event instead of polling.
+// is true. It wakes on every published event instead of polling. If a
+// change of the container cannot be recorded meanwhile (the state
+// directory is full), it returns that error: what it waits for may never
+// be recorded, and the caller must not hang.
 func (d *Daemon) waitFor(ctx context.Context, e *entry, done func(*manager.Snapshot) bool) (*manager.Snapshot, error) {
+	failures, _ := d.unrecorded.since(e.ID)
 	for {
 		changed := d.bus.Changed()
+		_, unrecorded := d.unrecorded.since(e.ID)
+		if err := d.unrecorded.after(e.ID, failures); err != nil {
+			return nil, err
+		}
 		s := e.Snap()
 		if s.Deleting || d.table.GetID(e.ID) != e {
 			return nil, fmt.Errorf("container %s was deleted: %w", e.ID, ErrNotFound)
@@ -401,6 +409,7 @@ func (d *Daemon) waitFor(ctx context.Context, e *entry, done func(*manager.Snaps
 		}
 		select {
 		case <-changed:
+		case <-unrecorded:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
