@@ -34,6 +34,9 @@ func (d *Daemon) apply(e *entry, by manager.Actor, f manager.Change) (*manager.S
 		return to, facts, err
 	}
 	persist := func(before, after *manager.Snapshot) error {
+		if onlyDeleting(before, after) {
+			return nil // not stored: the mark of an rm under way lives in memory only
+		}
 		if err := d.persist(e, after, by); err != nil {
 			d.unrecorded.note(e.ID, err)
 			d.log.Warn("change not recorded, so not made", "id", e.ID, "from", before.State, "to", after.State, "by", by, "err", err)
@@ -47,6 +50,18 @@ func (d *Daemon) apply(e *entry, by manager.Actor, f manager.Change) (*manager.S
 		return before, err
 	}
 	return after, nil
+}
+
+// onlyDeleting reports whether a change only sets or clears the deleting
+// mark, which state.json does not hold: an rm on a full disk must be able
+// to begin (and to be taken back), since removing frees space.
+func onlyDeleting(before, after *manager.Snapshot) bool {
+	if before.State != after.State {
+		return false
+	}
+	b, a := *before.Facts, *after.Facts
+	b.Deleting, a.Deleting = false, false
+	return b == a
 }
 
 // persist writes the container's new state.

@@ -378,10 +378,13 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 			return err
 		}
 	}
-	d.table.Remove(e)
+	// The disk first: if the record cannot be removed, the container stays,
+	// rather than vanish now and come back after a restart.
 	if err := d.store.Remove(e.ID); err != nil {
+		d.undelete(e)
 		return err
 	}
+	d.table.Remove(e)
 	d.bus.Publish(api.Event{Type: api.EventDeleted, ID: e.ID, Name: e.Name, From: s.State, By: manager.Client.String()})
 	return nil
 }
