@@ -119,6 +119,18 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 			// launches one.
 			return
 		}
+		if ctx.Err() != nil && lock != nil {
+			// The launch took too long, but the shim may be alive and
+			// register later: failing the container now would make its
+			// registration an illegal DEAD → READY, refused for ever. If
+			// it holds its lock, it gets the TTL to speak, then is LOST.
+			lock.Close()
+			if d.shimAlive(e) {
+				d.log.Warn("shim slow to get ready; waiting for it to register", "id", e.ID, "err", err)
+				e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
+				return
+			}
+		}
 		if attempt+1 < prepareAttempts && exhausted(err) {
 			// It stays CREATING, on disk: launched again in a moment.
 			d.log.Warn("launch failed for lack of resources; retrying", "id", e.ID, "attempt", attempt+1, "err", err)
