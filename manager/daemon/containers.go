@@ -147,6 +147,38 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 	}
 }
 
+// maxRelaunches bounds how often one silent CREATING container is launched
+// again by relaunchSilent before it is let go LOST.
+const maxRelaunches = 3
+
+// relaunchSilent launches again a container still CREATING whose shim did
+// not speak in time and holds no shim lock: no shim of it exists (a shim
+// forked for another container may have held a copy of its lock's
+// descriptor when a restarted daemon looked, or its shim died before it
+// registered), and its program never ran. It reports whether it did so,
+// instead of the container becoming LOST.
+func (d *Daemon) relaunchSilent(e *entry) bool {
+	if s := e.Snap(); s.State != manager.Creating || s.Deleting || d.shimAlive(e) {
+		return false
+	}
+	d.relaunchMu.Lock()
+	if d.relaunches == nil {
+		d.relaunches = map[string]int{}
+	}
+	d.relaunches[e.ID]++
+	n := d.relaunches[e.ID]
+	d.relaunchMu.Unlock()
+	if n > maxRelaunches {
+		return false
+	}
+	d.log.Warn("no shim of a container being created: launching it again", "id", e.ID, "time", n)
+	e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
+	// Not from the watchdog's goroutine: a full queue would stop it. If
+	// it is not queued, the next look finds it silent again.
+	go d.exec.Submit(d.requests, func(ctx context.Context) { d.prepare(ctx, e, true) })
+	return true
+}
+
 // shimAlive reports whether a shim of the container holds its shim lock
 // (or may: the lock cannot be checked).
 func (d *Daemon) shimAlive(e *entry) bool {

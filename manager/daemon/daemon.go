@@ -41,6 +41,9 @@ type Daemon struct {
 
 	unrecorded unrecordedChanges // changes refused because they could not be written
 
+	relaunchMu sync.Mutex
+	relaunches map[string]int // per container id: launches by relaunchSilent
+
 	// unprepared are containers reloaded in CREATING whose preparation
 	// never began before the daemon went down; Run queues it again.
 	unprepared []*entry

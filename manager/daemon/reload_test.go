@@ -65,3 +65,30 @@ func copyRecord(t *testing.T, containers, from, id, name string) string {
 	require.NoError(t, os.WriteFile(filepath.Join(containers, id, "state.json"), out, 0o600))
 	return id
 }
+
+// TestRestartRelaunchesWhenLockHolderGoes: a CREATING container whose shim
+// lock is held when the daemon restarts (by a child forked for another
+// container, which shares the descriptor until it execs) but released
+// without any shim registering has no shim: when the grace period ends it
+// is launched, not LOST.
+func TestRestartRelaunchesWhenLockHolderGoes(t *testing.T) {
+	h := newHarness(t, "shim")
+	started := h.create("started", "sleep")
+	h.waitState(started.ID, manager.Ready)
+	require.NoError(t, h.stop())
+
+	containers := filepath.Join(h.cfg.StateDir, "containers")
+	id := copyRecord(t, containers, started.ID, "00000000000000d4", "held")
+	lock, err := os.OpenFile(filepath.Join(containers, id, "shim.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	require.NoError(t, err)
+	require.NoError(t, unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB))
+
+	h.start()
+	require.Equal(t, manager.Creating, h.get(id).State)
+	require.Nil(t, h.launcher.shim(id), "its lock is held: not launched")
+	require.NoError(t, lock.Close())
+	got, err := h.client.Wait(ctxT(t), id, manager.Ready, manager.Lost)
+	require.NoError(t, err)
+	require.Equal(t, manager.Ready, got.State)
+	require.NotNil(t, h.launcher.shim(id))
+}

@@ -139,6 +139,9 @@ func (d *Daemon) heartbeat(h api.Heartbeat) error {
 // markLost is the watchdog's transition; it checks the deadline again, as
 // the shim may have spoken since the watchdog looked.
 func (d *Daemon) markLost(e *entry, now time.Time) error {
+	if d.relaunchSilent(e) {
+		return nil
+	}
 	marked := false
 	_, err := d.change(e, manager.Watchdog, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
 		deadline, ok := e.Deadline()
