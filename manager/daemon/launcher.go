@@ -15,11 +15,14 @@ import (
 // ShimConfig is what a shim is launched with.
 type ShimConfig struct {
 	ID            string
-	Bundle        string   // the directory holding the config.json the executor wrote
-	StateDir      string   // the container's directory: the shim keeps shim.sock and container.log here
-	ManagerSocket string   // the daemon's shim socket, where the shim registers and reports
-	Init          bool     // run a tiny init as the container's PID 1
-	Lock          *os.File // the container's shim lock, taken: the shim must hold it as long as it lives (see shimlock.go)
+	Bundle        string // the directory holding the config.json the executor wrote
+	StateDir      string // the container's directory: the shim keeps shim.sock and container.log here
+	ManagerSocket string // the daemon's shim socket, where the shim registers and reports
+	Init          bool   // run a tiny init as the container's PID 1
+
+	// Lock is the container's shim lock, taken: the shim must hold it as
+	// long as it lives (see shimlock.go).
+	Lock *os.File
 }
 
 // Launcher starts the shim of a container. Launch returns once the shim
@@ -31,7 +34,7 @@ type Launcher interface {
 
 // ExecLauncher runs the cmshim binary as the shim daemon itself:
 //
-//	cmshim --ready-fd 3 [--lock-fd 4] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
+//	cmshim --ready-fd 3 [--lock-fd N] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
 //
 // in a session of its own, with the write end of a pipe as fd 3 on which
 // it writes one line, "ok" once its container is created and its control
@@ -57,9 +60,6 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	if sc.Init {
 		args = append(args, "--init")
 	}
-	if sc.Lock != nil {
-		args = append(args, "--lock-fd", "4")
-	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
@@ -69,7 +69,9 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	cmd := exec.Command(l.Binary, args...)
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	if sc.Lock != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, sc.Lock) // fd 4, held from the fork on
+		// Held by the shim from the fork on; its number is its place.
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sc.Lock)
+		cmd.Args = append(cmd.Args, "--lock-fd", strconv.Itoa(2+len(cmd.ExtraFiles)))
 	}
 	// What the shim says before it sends its output to shim.log (a bad
 	// flag, say). A pipe of our own, not a Go writer: exec.Cmd would keep
