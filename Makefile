@@ -16,7 +16,7 @@ PKGS_CRI   := $(PKGS_BUILD) containerd runc iptables iproute2 util-linux
 
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench cri-test clean docs
+.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench cri-test clean docs chaos
 
 all: build
 
@@ -59,6 +59,12 @@ test: deps-test build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /tests/vm)
 	$(GO) test -count=1 -timeout 4m ./tests/vm
+
+# The manager's chaos test at full size: hundreds of container lifecycles
+# while cmanagerd is killed, its state directory filled and its descriptors
+# exhausted at random (make test runs a short storm of 100).
+chaos: deps-test build
+	CM_CHAOS_LIFECYCLES=800 $(GO) test -count=1 -timeout 15m -v -run '^TestManagerChaos$$' ./tests/
 
 unit: build
 	$(GO) test -count=1 -short ./...

@@ -173,34 +173,33 @@ func checkPidsLimit(t *testing.T, h *Host) {
 	require.Equal(t, uint64(7), s.Pids.Current)
 }
 
-// checkCPUQuota: a busy loop limited to 10ms per 100ms uses far less CPU
-// than an unlimited one over the same wall time.
+// checkCPUQuota: a busy loop limited to 10ms per 100ms is throttled and,
+// by the kernel's own count, uses about its quota per period.
 func checkCPUQuota(t *testing.T, h *Host) {
-	free := newRealGroup(t, h, "cpu-free")
 	limited := newRealGroup(t, h, "cpu-limited")
-	_, err := limited.Apply(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(10000)), Period: ptr(uint64(100000))}})
+	const quota = 10 * time.Millisecond
+	_, err := limited.Apply(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(quota / time.Microsecond)), Period: ptr(uint64(100000))}})
 	require.NoError(t, err)
 
-	startInGroup(t, free, "while :; do :; done")
+	// One loop, the limited one: no unlimited loop competes with the test
+	// for the CPUs (in a 2-CPU VM two loops starved the test itself), and
+	// no time window is measured. The kernel's own accounting is checked
+	// instead, which no load on the machine can make fail: the loop hit
+	// its quota, and over the periods counted it never used much more than
+	// the quota per period.
 	startInGroup(t, limited, "while :; do :; done")
-	usage := func(g Group) uint64 {
-		s, err := g.Stats()
+	stats := func() *Stats {
+		s, err := limited.Stats()
 		require.NoError(t, err)
-		return s.CPU.UsageNanos
+		return s
 	}
-	eventually(t, "both loops to run", func() bool { return usage(free) > 0 && usage(limited) > 0 })
-
-	freeStart, limitedStart := usage(free), usage(limited)
-	time.Sleep(time.Second) // the measuring window, the same for both
-	freeUsed, limitedUsed := usage(free)-freeStart, usage(limited)-limitedStart
-	t.Logf("CPU used in 1s: unlimited %v, limited %v", time.Duration(freeUsed), time.Duration(limitedUsed))
-	// Expected: about 10% against up to 100%; a factor 2 leaves room for
-	// a busy machine.
-	require.Less(t, limitedUsed*2, freeUsed)
-
-	s, err := limited.Stats()
-	require.NoError(t, err)
-	require.Greater(t, s.CPU.ThrottledPeriods, uint64(0))
+	eventually(t, "the loop to be throttled 5 times", func() bool { return stats().CPU.ThrottledPeriods >= 5 })
+	s := stats()
+	t.Logf("CPU used %v in %d periods, %d throttled", time.Duration(s.CPU.UsageNanos), s.CPU.Periods, s.CPU.ThrottledPeriods)
+	// The kernel may overrun a period's quota by up to a scheduler tick
+	// before it throttles: twice the quota per period is a generous bound
+	// that an unlimited loop (100 ms per period) is far above.
+	require.LessOrEqual(t, s.CPU.UsageNanos, 2*uint64(quota)*(s.CPU.Periods+1))
 }
 
 // checkFreeze: a counter the process keeps writing stops while frozen and

@@ -81,6 +81,43 @@ func (e *Entry[S]) Update(by Actor, change Change) (before, after *Snapshot, err
 	}
 }
 
+// Apply is Update for changes that must be all or nothing: it computes the
+// next snapshot under the entry's commit lock, has persist write it, and
+// only if that succeeds makes it current and calls publish, still in
+// version order. If persist fails, the entry is unchanged and readers
+// never saw the change. Readers still never block (Snap is one atomic
+// load); changes of one container wait for each other, as their commits
+// did anyway. An entry changed by Apply must not be changed by Update.
+func (e *Entry[S]) Apply(by Actor, change Change, persist func(before, after *Snapshot) error, publish func(before, after *Snapshot)) (before, after *Snapshot, err error) {
+	e.commitMu.Lock()
+	defer e.commitMu.Unlock()
+	cur := e.snap.Load()
+	to, facts, err := change(cur)
+	if err != nil {
+		return cur, cur, err
+	}
+	if facts != cur.Facts && *facts == *cur.Facts {
+		facts = cur.Facts
+	}
+	if to == cur.State && facts == cur.Facts {
+		return cur, cur, nil
+	}
+	if to != cur.State {
+		if err := CheckTransition(e.ID, cur.State, to, by); err != nil {
+			return cur, cur, err
+		}
+	}
+	next := &Snapshot{State: to, Version: cur.Version + 1, Facts: facts}
+	if err := persist(cur, next); err != nil {
+		return cur, cur, err
+	}
+	e.snap.Store(next)
+	e.committed = next.Version
+	publish(cur, next)
+	e.commitCond.Broadcast()
+	return cur, next, nil
+}
+
 // Transition changes only the state, keeping the facts.
 func (e *Entry[S]) Transition(to State, by Actor) (before, after *Snapshot, err error) {
 	return e.Update(by, func(cur *Snapshot) (State, *Facts, error) { return to, cur.Facts, nil })

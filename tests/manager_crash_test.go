@@ -138,10 +138,8 @@ func TestManagerCrash(t *testing.T) {
 	}
 	// A create acknowledged during the burst is there too, and its shim
 	// registers: it was launched before the crash, or by the restarted
-	// daemon if the crash came before its preparation began. Only one
-	// whose bundle was written and whose shim was not yet launched when
-	// the daemon died (a window of a fork) can stay silent, and be LOST
-	// after the grace period.
+	// daemon if no shim held the container's shim lock (the crash came
+	// before the shim was forked). None is LOST.
 	lost := 0
 	for _, id := range a.created {
 		got := m.waitConfirmed(id)
@@ -155,7 +153,7 @@ func TestManagerCrash(t *testing.T) {
 		}
 	}
 	t.Logf("acknowledged creates after the restart: %d adopted or prepared again, %d LOST", len(a.created)-lost, lost)
-	require.LessOrEqual(t, lost, 1, "acknowledged creates whose shims never spoke")
+	require.Zero(t, lost, "acknowledged creates whose shims never spoke")
 
 	// Everything goes away, including what the crash left unacknowledged.
 	all, err := m.Client.List(m.ctx())

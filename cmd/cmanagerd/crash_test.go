@@ -209,6 +209,13 @@ func TestCrashAndRestart(t *testing.T) {
 			require.False(t, got.Unconfirmed, "%s: its shim re-registered", ct.ID)
 		}
 	}
+	// No acknowledged create is LOST, not even one whose shim the crash
+	// kept from being launched: the restarted daemon launched it.
+	for _, id := range created {
+		got, err := d.client.Get(ctx, id)
+		require.NoError(t, err)
+		require.NotEqual(t, manager.Lost, got.State, "acknowledged create %s", id)
+	}
 	for id := range started {
 		got, err := d.client.Get(ctx, id)
 		require.NoError(t, err)

@@ -185,6 +185,16 @@ func cmdLogs(c *cli, args []string) error {
 	return nil
 }
 
+// eventCurrent is the type of the lines cmctl events prints after a
+// resync, one per container, from a fresh list: its current state, which
+// the events that were missed would have led to. The daemon never sends it.
+const eventCurrent = "current"
+
+// cmdEvents follows the event stream. When the daemon goes away (a restart,
+// a crash) it reconnects with --since the last event it printed, so the
+// daemon answers with a resync if events were lost; after every resync it
+// lists the containers and prints their current state, so a reader of its
+// output never misses a change without seeing where it led.
 func cmdEvents(c *cli, args []string) error {
 	var since uint64
 	fs := c.flags("events")
@@ -192,23 +202,62 @@ func cmdEvents(c *cli, args []string) error {
 	if _, err := c.parse(fs, "events", args, 0, 0); err != nil {
 		return err
 	}
-	var from *uint64
-	if fs.Changed("since") {
-		from = &since
+	if !fs.Changed("since") {
+		info, err := c.client.Info(c.ctx)
+		if err != nil {
+			return err
+		}
+		since = info.LastEvent
 	}
-	stream, err := c.client.Events(c.ctx, from)
-	if err != nil {
-		return err
-	}
-	defer stream.Close()
+	stream, err := c.client.Events(c.ctx, &since)
 	for {
-		if _, err := stream.Next(); err != nil {
-			if c.ctx.Err() != nil || err == io.EOF {
-				return nil
-			}
+		if err != nil {
+			return err
+		}
+		err = c.followEvents(stream, &since)
+		stream.Close()
+		if c.ctx.Err() != nil {
+			return nil
+		}
+		fmt.Fprintf(c.stderr, "cmctl: events: connection to cmanagerd lost (%v); reconnecting with --since %d\n", err, since)
+		if err = c.client.WaitUp(c.ctx); err == nil {
+			stream, err = c.client.Events(c.ctx, &since)
+		}
+		if c.ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// followEvents prints events until the stream ends, keeping since at the
+// last one printed, and relists after a resync.
+func (c *cli) followEvents(stream *api.EventStream, since *uint64) error {
+	for {
+		ev, err := stream.Next()
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "%s\n", stream.Line())
+		*since = ev.Seq
+		if ev.Type != api.EventResync {
+			continue
+		}
+		list, err := c.client.List(c.ctx)
+		if err != nil {
+			return fmt.Errorf("list containers after a resync: %w", err)
+		}
+		for _, ct := range list {
+			cur := api.Event{Seq: ev.Seq, Time: ct.Changed, Type: eventCurrent, ID: ct.ID, Name: ct.Name, To: ct.State, Reason: ct.Error}
+			if ct.State == manager.Dead {
+				code := ct.ExitCode
+				cur.ExitCode, cur.Signal, cur.OOMKilled = &code, ct.Signal, ct.OOMKilled
+			}
+			line, err := json.Marshal(cur)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s\n", line)
+		}
 	}
 }
 

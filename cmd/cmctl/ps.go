@@ -44,14 +44,28 @@ func cmdPs(c *cli, args []string) error {
 	}
 	tw := newTable(c.stdout)
 	tw.row("ID", "NAME", "STATE", "PID", "EXIT", "CREATED", "COMMAND")
+	var reasons []string
 	for _, ct := range list {
 		exit := "-"
 		if ct.State == manager.Dead {
 			exit = fmt.Sprint(ct.ExitCode)
 		}
-		tw.row(ct.ID, dash(ct.Name), ct.State, dash(ct.Pid), exit, ago(ct.Created), dash(strings.Join(ct.Command, " ")))
+		state := ct.State.String()
+		if ct.Error != "" {
+			// Why the manager gave up on it, or lost its record: a
+			// footnote, as it does not fit a column.
+			state += "*"
+			reasons = append(reasons, fmt.Sprintf("* %s: %s", ct.ID, ct.Error))
+		}
+		tw.row(ct.ID, dash(ct.Name), state, dash(ct.Pid), exit, ago(ct.Created), dash(strings.Join(ct.Command, " ")))
 	}
-	return tw.flush()
+	if err := tw.flush(); err != nil {
+		return err
+	}
+	for _, r := range reasons {
+		fmt.Fprintln(c.stdout, r)
+	}
+	return nil
 }
 
 // table writes aligned columns.

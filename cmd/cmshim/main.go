@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	_ "cm/nsexec" // the C preamble of a container init, which this binary becomes
 	"cm/runtime"
@@ -61,6 +62,7 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	fs.BoolVar(&o.Init, "init", false, "run cminit as PID 1: forwards signals, reaps zombies")
 	fs.IntVar(&readyFd, "ready-fd", -1, "be the daemon in this process and write \"ok\" or the error, one line, to this descriptor (for launchers)")
 	fs.IntVar(&tokenFd, "token-fd", -1, "read the token to send the manager from this descriptor (a pipe), then close it")
+	lockFd := fs.Int("lock-fd", -1, "a descriptor (a lock the launcher took) to hold open until this shim exits, so the launcher can tell it is alive")
 	if err := fs.Parse(args); err != nil {
 		return o, -1, err
 	}
@@ -69,6 +71,16 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 	}
 	if readyFd == 0 || readyFd == 1 || readyFd == 2 || readyFd < -1 {
 		return o, -1, fmt.Errorf("--ready-fd %d: must be a descriptor above 2", readyFd)
+	}
+	if *lockFd >= 0 {
+		if *lockFd <= 2 || *lockFd == readyFd || *lockFd == tokenFd {
+			return o, -1, fmt.Errorf("--lock-fd %d: must be a descriptor above 2, not --ready-fd's or --token-fd's", *lockFd)
+		}
+		// Held by this process alone: the container must not inherit it,
+		// or the lock would outlive the shim.
+		if _, err := unix.FcntlInt(uintptr(*lockFd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+			return o, -1, fmt.Errorf("--lock-fd %d: %w", *lockFd, err)
+		}
 	}
 	if tokenFd >= 0 && tokenFd <= 2 || tokenFd < -1 || tokenFd >= 0 && tokenFd == readyFd {
 		return o, -1, fmt.Errorf("--token-fd %d: must be a descriptor above 2, not --ready-fd", tokenFd)

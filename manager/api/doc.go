@@ -28,7 +28,13 @@
 // read timeout, 409 illegal transition (naming the current and the
 // attempted state) or duplicate name, 413 body over 1 MiB, 503 while the
 // daemon shuts down, or at once when every connection the socket allows
-// is busy with a request, 502 when a shim did not do what it was asked.
+// is busy with a request, 502 when a shim did not do what it was asked,
+// 500 when the change could not be written to the state directory
+// ("cannot record the change, so it was not made": full, or out of
+// descriptors). Every change is all or nothing: once it is answered 2xx it
+// is on disk, visible and published; with an error none of that happened.
+// A wait (and start, which waits for the shim) ends with that 500 when a
+// change of its container cannot be recorded, rather than hang.
 //
 // Both sockets cut off slow and idle peers: a request's headers, and then
 // its body, must each arrive within the read timeout (cmanagerd
@@ -50,6 +56,10 @@
 // since= is too old, or it is from an earlier boot), the stream says so with
 // an Event of type "resync" whose Seq is the last event skipped: re-read the
 // containers, then carry on with the events that follow. A gap is never silent.
+// The stream ends when the daemon stops or dies: reconnect with since= the
+// last Seq read. After a restart that gets a resync, and the list is the
+// truth: transitions made while the daemon was down (an exit a shim reports
+// when it registers again) may have no event (cmctl events does all this).
 //
 // # Shim protocol (the shim socket, default /run/cm/shim.sock)
 //

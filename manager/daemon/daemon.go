@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,11 @@ type Daemon struct {
 	cancelRequests context.CancelFunc
 	draining       atomic.Bool
 	inflight       sync.RWMutex // read-held by every request; shutdown takes it to wait for them
+
+	unrecorded unrecordedChanges // changes refused because they could not be written
+
+	relaunchMu sync.Mutex
+	relaunches map[string]int // per container id: launches by relaunchSilent
 
 	// unprepared are containers reloaded in CREATING whose preparation
 	// never began before the daemon went down; Run queues it again.
@@ -92,36 +98,97 @@ func watchInterval(ttl time.Duration) time.Duration { return max(ttl/4, time.Mil
 
 // reload brings back every container on disk. Those that were alive are
 // unconfirmed: their shims have the restart grace period to speak up, or
-// the watchdog marks them LOST. A container still CREATING whose bundle
-// was never written had its create acknowledged, but the executor never
-// got to it: no shim of it can exist, so it is prepared again instead of
-// waiting for a shim that will never speak.
+// the watchdog marks them LOST. A container still CREATING whose shim lock
+// is free had its create acknowledged, but no shim of it exists or ever
+// will: it is prepared again instead of waiting for a shim that will never
+// speak. A record that cannot be read is quarantined (see quarantine), so
+// one damaged file never stops the daemon.
 func (d *Daemon) reload() error {
+	if w := d.store.Warning(); w != "" {
+		d.log.Error("state directory damaged", "problem", w)
+	}
 	recs, err := d.store.Load()
 	if err != nil {
 		return err
 	}
 	graceEnd := time.Now().Add(d.cfg.RestartGrace)
+	quarantined := 0
 	for _, r := range recs {
-		e, err := decodeRecord(r.Data)
+		e, err := loadRecord(r)
 		if err != nil {
-			return fmt.Errorf("reload container %s: %w", r.ID, err)
-		}
-		if e.ID != r.ID {
-			return fmt.Errorf("reload container %s: its state.json says it is %s", r.ID, e.ID)
+			e = d.quarantine(r.ID, err)
+			quarantined++
 		}
 		if err := d.table.Add(e); err != nil {
-			return fmt.Errorf("reload container %s: %w", r.ID, err)
+			e = d.quarantine(r.ID, err)
+			if err := d.table.Add(e); err != nil {
+				return fmt.Errorf("reload container %s: %w", r.ID, err)
+			}
+			quarantined++
 		}
 		switch st := e.Snap().State; {
-		case st == manager.Creating && !d.prepareBegun(e):
+		case st == manager.Creating && !d.shimAlive(e):
 			d.unprepared = append(d.unprepared, e)
 		case manager.Watched(st):
 			e.Expect(graceEnd, true)
 		}
 	}
-	d.log.Info("reloaded containers", "count", len(recs), "unprepared", len(d.unprepared), "boot", d.boot)
+	d.log.Info("reloaded containers", "count", len(recs), "unprepared", len(d.unprepared), "quarantined", quarantined, "boot", d.boot)
 	return nil
+}
+
+// loadRecord decodes one stored record.
+func loadRecord(r store.Record) (*entry, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	e, err := decodeRecord(r.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%s/state.json is damaged: %w", r.ID, err)
+	}
+	if e.ID != r.ID {
+		return nil, fmt.Errorf("%s/state.json is damaged: it says it is container %s", r.ID, e.ID)
+	}
+	return e, nil
+}
+
+// quarantine stands in for a container whose record cannot be used: the
+// damaged state.json is kept as state.json.damaged, and the container is
+// reported LOST with the reason, its command read back from its bundle.
+// Its directory (bundle, logs) stays. If its shim is alive, it registers
+// and adopts the container as for any LOST one; if not, rm removes what is
+// left. The rebuilt record is written so that the next start sees it too.
+func (d *Daemon) quarantine(id string, cause error) *entry {
+	dir := d.store.ContainerDir(id)
+	reason := cause.Error()
+	if !errors.Is(cause, store.ErrNoRecord) {
+		if err := os.Rename(filepath.Join(dir, "state.json"), filepath.Join(dir, "state.json.damaged")); err == nil {
+			reason += "; kept as state.json.damaged"
+		}
+	}
+	var req spec
+	created := time.Now()
+	if data, err := os.ReadFile(filepath.Join(dir, "bundle", "config.json")); err == nil {
+		var cfg struct{ Process struct{ Args []string } }
+		if json.Unmarshal(data, &cfg) == nil {
+			req.Args = cfg.Process.Args
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "bundle", "config.json")); err == nil {
+			created = fi.ModTime()
+		}
+	}
+	reason = "record lost (" + reason + "): the container's name and spec are gone; its shim, if alive, adopts it"
+	e := manager.NewEntry(id, "", created, req, manager.Snapshot{State: manager.Lost, Version: 1,
+		Facts: &manager.Facts{Error: reason, Changed: time.Now()}})
+	d.log.Error("container record unusable: container quarantined as LOST", "id", id, "err", cause, "dir", dir)
+	data, err := encodeRecord(e, e.Snap())
+	if err == nil {
+		err = d.store.Save(id, data)
+	}
+	if err != nil {
+		d.log.Error("cannot write the quarantined container's record", "id", id, "err", err)
+	}
+	return e
 }
 
 func (d *Daemon) listen() error {
@@ -165,7 +232,8 @@ func (d *Daemon) listen() error {
 }
 
 // Run serves until ctx ends, then shuts down: requests arriving meanwhile
-// get 503, streams end, queued work finishes, the sockets are removed.
+// get 503, streams end, queued work is abandoned (what it was for is on
+// disk, and the next daemon resumes it), the sockets are removed.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.exec.Start()
 	watchCtx, stopWatchdog := context.WithCancel(context.Background())
@@ -192,7 +260,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.unprepared = nil
 	go func() {
 		for _, e := range unprepared {
-			if err := d.exec.Submit(d.requests, func(ctx context.Context) { d.prepare(ctx, e) }); err != nil {
+			if err := d.exec.Submit(d.requests, func(ctx context.Context) { d.prepare(ctx, e, true) }); err != nil {
 				d.log.Warn("container not prepared; it is prepared at the next start", "id", e.ID, "err", err)
 			}
 		}
@@ -210,6 +278,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// then are the servers closed, with whatever idle connections remain.
 	d.draining.Store(true)
 	d.cancelRequests()
+	d.exec.Cancel() // queued jobs give up: shutdown is bounded by the jobs under way
 	d.inflight.Lock()
 	d.inflight.Unlock()
 	d.clientSrv.Close()

@@ -45,3 +45,7 @@ var ErrBodyTimeout = errors.New("request body not received in time")
 
 // ErrNoShim: the container has no registered shim to pass an order to (409).
 var ErrNoShim = errors.New("no shim has registered for it yet")
+
+// ErrNotRecorded: a change could not be written to the state directory
+// (full, out of descriptors), so it was not made (500).
+var ErrNotRecorded = errors.New("cannot record the change, so it was not made")

@@ -23,11 +23,18 @@ type Executor struct {
 	mu      sync.RWMutex // guards closing jobs against sends
 	stopped bool
 	wg      sync.WaitGroup
+
+	// quit ends every job's context (Cancel): at shutdown the jobs still
+	// queued run at once with an ended context and give up, so shutdown
+	// takes as long as the jobs under way, not the whole queue.
+	quit   context.Context
+	cancel context.CancelFunc
 }
 
 // NewExecutor makes an executor; Start runs its workers.
 func NewExecutor(workers, queue int) *Executor {
-	return &Executor{jobs: make(chan func(context.Context), queue), workers: workers}
+	quit, cancel := context.WithCancel(context.Background())
+	return &Executor{jobs: make(chan func(context.Context), queue), workers: workers, quit: quit, cancel: cancel}
 }
 
 // Start runs the workers.
@@ -36,7 +43,7 @@ func (x *Executor) Start() {
 		x.wg.Go(func() {
 			for job := range x.jobs {
 				x.busy.Add(1)
-				ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+				ctx, cancel := context.WithTimeout(x.quit, jobTimeout)
 				job(ctx)
 				cancel()
 				x.busy.Add(-1)
@@ -75,6 +82,12 @@ func (x *Executor) Do(ctx context.Context, job func(context.Context) error) erro
 		return ctx.Err()
 	}
 }
+
+// Cancel ends the context of every job, running or queued. Jobs must then
+// return promptly, leaving what they did not do recorded for the next
+// daemon (a create stays CREATING; a stop's SIGKILL is re-armed from its
+// recorded deadline).
+func (x *Executor) Cancel() { x.cancel() }
 
 // Stop refuses new jobs, lets the queued ones run and waits for them.
 func (x *Executor) Stop() {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"cm/manager"
 	"cm/manager/api"
@@ -167,6 +168,16 @@ func (l *fakeLauncher) Launch(ctx context.Context, sc daemon.ShimConfig) error {
 	s, err := shimtest.Start(shimtest.Config{ID: sc.ID, Bundle: sc.Bundle, StateDir: sc.StateDir, Manager: sc.ManagerSocket, Token: sc.Token})
 	if err != nil {
 		return err
+	}
+	if sc.Lock != nil {
+		// The shim lock, held while the fake shim lives, as cmshim holds it.
+		fd, err := unix.Dup(int(sc.Lock.Fd()))
+		if err != nil {
+			s.Close()
+			return err
+		}
+		lock := os.NewFile(uintptr(fd), sc.Lock.Name())
+		go func() { <-s.Done(); lock.Close() }()
 	}
 	l.mu.Lock()
 	l.shims[sc.ID] = s

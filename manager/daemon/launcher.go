@@ -22,6 +22,10 @@ type ShimConfig struct {
 	// Token is the shim's secret: it sends it with every message (see
 	// authShim). Hand it over privately, never in argv or the environment.
 	Token string
+
+	// Lock is the container's shim lock, taken: the shim must hold it as
+	// long as it lives (see shimlock.go).
+	Lock *os.File
 }
 
 // Launcher starts the shim of a container. Launch returns once the shim
@@ -33,7 +37,7 @@ type Launcher interface {
 
 // ExecLauncher runs the cmshim binary as the shim daemon itself:
 //
-//	cmshim --ready-fd 3 --token-fd 4 --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
+//	cmshim --ready-fd 3 --token-fd 4 [--lock-fd 5] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
 //
 // in a session of its own, with the write end of a pipe as fd 3 on which
 // it writes one line, "ok" once its container is created and its control
@@ -73,6 +77,11 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	// Not CommandContext: the shim must outlive the request that made it.
 	cmd := exec.Command(l.Binary, args...)
 	cmd.ExtraFiles = []*os.File{w, token} // fd 3, fd 4
+	if sc.Lock != nil {
+		// Held by the shim from the fork on; its number is its place.
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sc.Lock)
+		cmd.Args = append(cmd.Args, "--lock-fd", strconv.Itoa(2+len(cmd.ExtraFiles)))
+	}
 	// What the shim says before it sends its output to shim.log (a bad
 	// flag, say). A pipe of our own, not a Go writer: exec.Cmd would keep
 	// its read end open until a Wait that a running shim never gets.

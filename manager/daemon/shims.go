@@ -42,7 +42,9 @@ func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exi
 		f.ExitCode, f.Signal, f.OOMKilled = exit.ExitCode, exit.Signal, exit.OOMKilled
 	}
 	if cur.State == manager.Lost && to != manager.Lost {
-		f.LostFrom = 0
+		// Adopted: why it was lost (a quarantined record) no longer holds,
+		// and a later exit must not read as "never ran".
+		f.LostFrom, f.Error = 0, ""
 	}
 	return to
 }
@@ -123,7 +125,12 @@ func (d *Daemon) heartbeat(h api.Heartbeat) error {
 	if err != nil {
 		return err
 	}
-	if s := e.Snap(); s.State != manager.Lost || !manager.Allowed(manager.Lost, s.LostFrom, manager.Shim) {
+	s := e.Snap()
+	if s.State == manager.Lost && s.LostFrom == 0 {
+		// Quarantined: only a registration says where the container is.
+		return fmt.Errorf("container %s: its record was lost, register again: %w", e.ID, ErrNoShim)
+	}
+	if s.State != manager.Lost || !manager.Allowed(manager.Lost, s.LostFrom, manager.Shim) {
 		return nil
 	}
 	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
@@ -140,6 +147,9 @@ func (d *Daemon) heartbeat(h api.Heartbeat) error {
 // markLost is the watchdog's transition; it checks the deadline again, as
 // the shim may have spoken since the watchdog looked.
 func (d *Daemon) markLost(e *entry, now time.Time) error {
+	if d.relaunchSilent(e) {
+		return nil
+	}
 	marked := false
 	_, err := d.change(e, manager.Watchdog, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
 		deadline, ok := e.Deadline()

@@ -3,11 +3,16 @@ package daemon
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"cm/manager"
 	"cm/manager/api"
 )
 
@@ -72,4 +77,68 @@ func TestSecondDaemonRefused(t *testing.T) {
 	other.StateDir = filepath.Join(filepath.Dir(cfg.StateDir), "other")
 	_, err = New(other)
 	require.ErrorContains(t, err, "another daemon is listening on it")
+}
+
+// blockingLauncher counts launches; the first one waits until its context
+// ends or release is closed, as a slow shim start would.
+type blockingLauncher struct {
+	launches atomic.Int64
+	release  chan struct{}
+}
+
+func (l *blockingLauncher) Launch(ctx context.Context, sc ShimConfig) error {
+	if l.launches.Add(1) == 1 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.release:
+		}
+	}
+	return nil
+}
+
+// TestShutdownDoesNotLaunchQueuedCreates: shutdown does not work through
+// the queue of creates (that took 78 s with 1,200 queued); they stay
+// CREATING on disk and the next daemon launches them.
+func TestShutdownDoesNotLaunchQueuedCreates(t *testing.T) {
+	dir := t.TempDir()
+	l := &blockingLauncher{release: make(chan struct{})}
+	cfg := Config{StateDir: filepath.Join(dir, "state"), Socket: filepath.Join(dir, "cm.sock"),
+		ShimSocket: filepath.Join(dir, "shim.sock"), Launcher: l, Workers: 1}
+	d, err := New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	client := api.NewClient(cfg.Socket)
+	defer client.Close()
+	rootfs := filepath.Join(dir, "rootfs")
+	require.NoError(t, os.Mkdir(rootfs, 0o755))
+	const n = 20
+	for i := range n {
+		_, err := client.Create(context.Background(), api.CreateRequest{Rootfs: rootfs, Args: []string{"sleep", strconv.Itoa(i)}})
+		require.NoError(t, err)
+	}
+	cancel() // the launch under way ends with its context (before the fix: after jobTimeout)
+	require.NoError(t, <-done)
+	require.LessOrEqual(t, l.launches.Load(), int64(1), "queued creates were launched during shutdown")
+
+	next := &blockingLauncher{release: make(chan struct{})}
+	close(next.release)
+	cfg.Launcher = next
+	d2, err := New(cfg)
+	require.NoError(t, err)
+	require.Equal(t, n, d2.table.Len(), "every acknowledged create is kept")
+	for _, e := range d2.table.List() {
+		require.Equal(t, manager.Creating, e.Snap().State)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- d2.Run(ctx2) }()
+	for next.launches.Load() < n {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel2()
+	require.NoError(t, <-done2)
+	require.Equal(t, int64(n), next.launches.Load(), "each is launched once by the next daemon")
 }

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -38,8 +39,7 @@ func listenSocket(path string, mode os.FileMode, gid int) (*socket, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("socket directory: %w", err)
 	}
-	if c, err := net.Dial("unix", path); err == nil {
-		c.Close()
+	if listenerAlive(path) {
 		return nil, fmt.Errorf("socket %s: another daemon is listening on it", path)
 	}
 	tmp, err := os.MkdirTemp(dir, ".s")
@@ -76,6 +76,44 @@ func listenSocket(path string, mode os.FileMode, gid int) (*socket, error) {
 		return fail(err)
 	}
 	return &socket{path: path, l: l, made: made, accept: l}, nil
+}
+
+// listenerAlive reports whether a live process listens on path. A socket
+// that accepts connections although the process that listened on it is
+// dead is held only by that process's descendants (a child it forked and
+// had not exec'd yet when it was killed shares its descriptors): nobody
+// will ever answer there, so it must not keep a new daemon out. The
+// listener's creator is what SO_PEERCRED names on a connection to it.
+func listenerAlive(path string) bool {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	raw, err := c.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		return true
+	}
+	var cred *unix.Ucred
+	if cerr := raw.Control(func(fd uintptr) {
+		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); cerr != nil || err != nil || cred.Pid <= 0 {
+		return true
+	}
+	return processAlive(int(cred.Pid))
+}
+
+// processAlive: pid exists and is not a zombie (a dead process whose
+// parent has not reaped it, which may take forever under some inits).
+func processAlive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and
+	// may itself contain ") ".
+	i := strings.LastIndexByte(string(data), ')')
+	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
 }
 
 // close stops listening and removes the socket file, unless another

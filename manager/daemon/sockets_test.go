@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -37,4 +40,27 @@ func TestSocketGroup(t *testing.T) {
 	cfg.StateDir = filepath.Join(dir, "other")
 	_, err = New(cfg)
 	require.ErrorContains(t, err, "socket group")
+}
+
+// TestStaleSocketOfDeadDaemon: a socket whose listener is held only by
+// the descendants of a dead daemon (a child it forked and had not exec'd
+// yet when it was killed) does not keep a new daemon out; one held by a
+// live daemon does.
+func TestStaleSocketOfDeadDaemon(t *testing.T) {
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", dir+"/", "./testdata/stalesocket")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	path := filepath.Join(dir, "cm.sock")
+	out, err = exec.Command(filepath.Join(dir, "stalesocket"), path).Output()
+	require.NoError(t, err)
+	child, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+
+	s, err := listenSocket(path, 0o600, -1)
+	require.NoError(t, err, "the daemon that listened is dead")
+	_, err = listenSocket(path, 0o600, -1)
+	require.ErrorContains(t, err, "another daemon is listening on it")
+	s.close()
 }

@@ -10,11 +10,23 @@ import (
 // holds either its old or its new contents: write a temporary file in the
 // same directory, fsync it, rename it over path, fsync the directory (the
 // rename is only durable once the directory is).
+//
+// The directory is opened first, so that running out of descriptors fails
+// the write before the rename rather than after it, when the new contents
+// would already be in place behind the caller's back.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer dir.Close()
 	if err := writeOldOrNew(path, data, perm); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	if err := dir.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir.Name(), err)
+	}
+	return nil
 }
 
 // writeOldOrNew is WriteFileAtomic without the directory's fsync: after a

@@ -7,12 +7,24 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // ErrLocked means another daemon holds the state directory.
 var ErrLocked = errors.New("state directory is in use by another cmanagerd")
+
+// ErrNoRecord means a container's directory holds files but no state.json.
+var ErrNoRecord = errors.New("state.json is missing")
+
+// held are the state directories locked by this process: a POSIX record
+// lock does not keep the process that holds it out, so this does.
+var held = struct {
+	sync.Mutex
+	dirs map[string]bool
+}{dirs: map[string]bool{}}
 
 const (
 	stateFile    = "state.json"
@@ -21,12 +33,19 @@ const (
 
 // Store is an open state directory.
 type Store struct {
-	dir  string
-	lock *os.File
+	dir     string
+	lock    *os.File
+	warning string // what NextBoot found wrong and got past
 }
 
-// Open creates the state directory if needed and locks it (flock), so two
-// daemons never write the same files.
+// Warning says what the store found damaged and got past, if anything.
+func (s *Store) Warning() string { return s.warning }
+
+// Open creates the state directory if needed and locks it, so two daemons
+// never write the same files. The lock is a POSIX record lock (fcntl), not
+// flock: it belongs to this process alone, so a child forked but not yet
+// exec'd, which shares the lock file's description, does not hold it and
+// cannot keep a restarted daemon out once this one is dead.
 func Open(dir string) (*Store, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -39,18 +58,35 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	held.Lock()
+	defer held.Unlock()
+	if held.dirs[dir] {
 		lock.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+	}
+	wrlock := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	if err := unix.FcntlFlock(lock.Fd(), unix.F_SETLK, &wrlock); err != nil {
+		lock.Close()
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+			holder := unix.Flock_t{Type: unix.F_WRLCK}
+			if unix.FcntlFlock(lock.Fd(), unix.F_GETLK, &holder) == nil && holder.Type != unix.F_UNLCK {
+				return nil, fmt.Errorf("%s: %w (pid %d)", dir, ErrLocked, holder.Pid)
+			}
 			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
+	held.dirs[dir] = true
 	return &Store{dir: dir, lock: lock}, nil
 }
 
 // Close releases the lock.
-func (s *Store) Close() error { return s.lock.Close() }
+func (s *Store) Close() error {
+	held.Lock()
+	defer held.Unlock()
+	delete(held.dirs, s.dir)
+	return s.lock.Close()
+}
 
 // Dir is the state directory.
 func (s *Store) Dir() string { return s.dir }
@@ -61,10 +97,26 @@ func (s *Store) containers() string { return filepath.Join(s.dir, "containers") 
 // bundle the daemon writes, and whatever its shim keeps (container.log).
 func (s *Store) ContainerDir(id string) string { return filepath.Join(s.containers(), id) }
 
-// Create makes the container's directory durably and writes its first state.
-func (s *Store) Create(id string, data []byte) error {
+// Create makes the container's directory durably and writes its first
+// state. If it fails, it leaves no directory behind.
+func (s *Store) Create(id string, data []byte) error { return s.CreateWith(id, data, nil) }
+
+// CreateWith is Create with files of the caller's written by fill into the
+// directory before the state: a crash before the state is written leaves
+// a create that was never acknowledged, which Load removes.
+func (s *Store) CreateWith(id string, data []byte, fill func(dir string) error) (err error) {
 	if err := os.Mkdir(s.ContainerDir(id), 0o700); err != nil {
 		return fmt.Errorf("create container directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(s.ContainerDir(id))
+		}
+	}()
+	if fill != nil {
+		if err := fill(s.ContainerDir(id)); err != nil {
+			return err
+		}
 	}
 	if err := syncDir(s.containers()); err != nil {
 		return err
@@ -91,12 +143,20 @@ func (s *Store) SaveOldOrNew(id string, data []byte) error {
 // one durable step, so a crash halfway through the removal never leaves a
 // half-deleted container that Load would bring back.
 func (s *Store) Remove(id string) error {
+	// Opened first: out of descriptors, Remove fails before it changes anything.
+	dir, err := os.Open(s.containers())
+	if err != nil {
+		return fmt.Errorf("remove container %s: %w", id, err)
+	}
+	defer dir.Close()
 	aside := filepath.Join(s.containers(), deletePrefix+id)
 	if err := os.Rename(s.ContainerDir(id), aside); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
-	if err := syncDir(s.containers()); err != nil {
-		return err
+	if err := dir.Sync(); err != nil {
+		// Not durable: put it back, so the container is there or gone, not both.
+		os.Rename(aside, s.ContainerDir(id))
+		return fmt.Errorf("remove container %s: fsync %s: %w", id, dir.Name(), err)
 	}
 	if err := os.RemoveAll(aside); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
@@ -104,15 +164,20 @@ func (s *Store) Remove(id string) error {
 	return nil
 }
 
-// Record is one container's stored state.
+// Record is one container's stored state, or (Err) why it cannot be read:
+// ErrNoRecord, or the read's error. Data may then be garbage.
 type Record struct {
 	ID   string
 	Data []byte
+	Err  error
 }
 
 // Load reads every container's state. It finishes what a crash
 // interrupted: it removes directories renamed aside for deletion and
-// directories without a state.json (a create that was never acknowledged).
+// empty directories (a create that was never acknowledged). A directory
+// that holds files but no readable state.json is kept and returned with
+// Err set: what happened to it is for the daemon to report, and its files
+// (logs, bundle, a live shim's socket) are not the store's to delete.
 func (s *Store) Load() ([]Record, error) {
 	entries, err := os.ReadDir(s.containers())
 	if err != nil {
@@ -129,17 +194,44 @@ func (s *Store) Load() ([]Record, error) {
 		}
 		data, err := os.ReadFile(filepath.Join(path, stateFile))
 		if errors.Is(err, os.ErrNotExist) {
-			if err := os.RemoveAll(path); err != nil {
-				return nil, fmt.Errorf("clean up %s: %w", path, err)
+			if unacknowledged(path) {
+				if err := os.RemoveAll(path); err != nil {
+					return nil, fmt.Errorf("clean up %s: %w", path, err)
+				}
+				continue
 			}
-			continue
+			err = ErrNoRecord
 		}
 		if err != nil {
-			return nil, fmt.Errorf("load container %s: %w", e.Name(), err)
+			err = fmt.Errorf("load container %s: %w", e.Name(), err)
 		}
-		out = append(out, Record{ID: e.Name(), Data: data})
+		out = append(out, Record{ID: e.Name(), Data: data, Err: err})
 	}
 	return out, nil
+}
+
+// unacknowledged reports whether a container directory without state.json
+// is what a create leaves when it dies before writing its record: nothing
+// but the bundle (see CreateWith) and the record's temporary file. No
+// shim ever ran there: it would have left its lock and logs.
+func unacknowledged(path string) bool {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != "bundle" && !strings.HasPrefix(e.Name(), "."+stateFile+".tmp-") {
+			return false
+		}
+	}
+	return true
+}
+
+// garbledBoot is the first boot count after the boot file was found
+// garbled: 2^23 plus the minutes since the epoch modulo 2^23, above any
+// count reached by restarts, and low enough that boot<<40 stays in 64 bits.
+func garbledBoot() uint64 {
+	return 1<<23 | uint64(time.Now().Unix()/60)&(1<<23-1)
 }
 
 // NextBoot counts this start of the daemon and returns the count (1 for
@@ -154,8 +246,10 @@ func (s *Store) NextBoot() (uint64, error) {
 		return 0, fmt.Errorf("read boot count: %w", err)
 	default:
 		boot, err = strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("boot count in %s: %w", path, err)
+		if err != nil || boot >= 1<<24-1 {
+			// Event numbers must still grow: start above any count restarts reach.
+			boot = garbledBoot()
+			s.warning = fmt.Sprintf("boot count in %s is garbled (%q); counting on from %d", path, data, boot+1)
 		}
 	}
 	boot++

@@ -2,6 +2,7 @@ package store
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -80,4 +81,68 @@ func TestLockAndBoot(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), boot)
 	require.NoError(t, s2.Close())
+}
+
+// TestLockNotHeldByDescendants: a process that shares the lock file's
+// open description (a child forked by the daemon, not yet exec'd, or one
+// that inherited the descriptor) must not keep a restarted daemon out.
+func TestLockNotHeldByDescendants(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	child := exec.Command("sleep", "1000")
+	child.ExtraFiles = []*os.File{s.lock}
+	require.NoError(t, child.Start())
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	require.NoError(t, s.Close())
+
+	s2, err := Open(dir)
+	require.NoError(t, err, "the daemon that held the lock is gone; its descendant must not hold it")
+	_, err = Open(dir)
+	require.ErrorIs(t, err, ErrLocked, "a second store in this process is still refused")
+	require.NoError(t, s2.Close())
+}
+
+// TestLoadReportsDamagedRecords: a damaged or missing state.json is
+// reported with its reason instead of failing the whole load, and its
+// files are kept.
+func TestLoadReportsDamagedRecords(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Create("good", []byte(`{"id":"good"}`)))
+	require.NoError(t, s.Create("nostate", []byte(`{}`)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "containers", "nostate", "container.log"), []byte("out\n"), 0o600))
+	require.NoError(t, os.Remove(filepath.Join(dir, "containers", "nostate", "state.json")))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "containers", "unreadable"), 0o700))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "containers", "unreadable", "state.json"), 0o700))
+
+	recs, err := s.Load()
+	require.NoError(t, err)
+	got := map[string]Record{}
+	for _, r := range recs {
+		got[r.ID] = r
+	}
+	require.Len(t, got, 3)
+	require.NoError(t, got["good"].Err)
+	require.ErrorIs(t, got["nostate"].Err, ErrNoRecord)
+	require.Error(t, got["unreadable"].Err)
+	require.FileExists(t, filepath.Join(dir, "containers", "nostate", "container.log"), "kept")
+}
+
+// TestGarbledBootCount: a garbled boot file does not stop the daemon; the
+// new count is above any count a daemon could have reached by restarts.
+func TestGarbledBootCount(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "boot"), []byte("\x00garbled"), 0o600))
+	boot, err := s.NextBoot()
+	require.NoError(t, err)
+	require.Greater(t, boot, uint64(1<<23))
+	next, err := s.NextBoot()
+	require.NoError(t, err)
+	require.Equal(t, boot+1, next)
 }

@@ -37,6 +37,7 @@ func main() {
 	flags.Bool("init", false, "ignored")
 	flags.IntVar(&readyFd, "ready-fd", -1, "be the daemon; say ok or the error on this descriptor")
 	tokenFd := flags.Int("token-fd", -1, "read the token to send the manager from this descriptor")
+	flags.Int("lock-fd", -1, "the container's shim lock: held, as an open descriptor, until exit")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		fail(err)
 	}
