@@ -21,6 +21,11 @@ import (
 // compiled program is kept, named by a hash of the profile.
 const seccompCacheDir = ".seccomp-cache"
 
+// seccompCacheFormat is part of every entry's name: entries carry a
+// checksum since format 2, and a new name keeps a cmrun of another format
+// (an upgrade with containers still running) from loading them as a filter.
+const seccompCacheFormat = "cache-format-2"
+
 // compileSeccomp turns linux.seccomp into a BPF program here, in the
 // parent: a bad profile fails before anything exists, and the init only
 // has to load the result.
@@ -34,7 +39,7 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 	if err != nil {
 		return nil, fmt.Errorf("encode linux.seccomp: %w", err)
 	}
-	key := sha256.Sum256(append(profile, seccomp.CompilerVersion()...))
+	key := sha256.Sum256(append(append(profile, seccomp.CompilerVersion()...), seccompCacheFormat...))
 	cacheDir := filepath.Join(root, seccompCacheDir)
 	cached := filepath.Join(cacheDir, hex.EncodeToString(key[:]))
 	// Only a cache nobody else can write is worth reading: a planted

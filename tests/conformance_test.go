@@ -47,6 +47,13 @@ var conformanceValidations = []string{
 	"process", "process_oom_score_adj", "process_user", "root_readonly_true", "state",
 }
 
+// racyValidations have a race of their own, so a run may fail through no
+// fault of the runtime and gets a second try: killsig signals the shell
+// without waiting for it to reach "wait", and a trap that runs before it
+// does leaves "wait" blocked on a 10 s sleep, past the suite's 5 s wait
+// for "stopped" (seen on a loaded host; runc meets the same race).
+var racyValidations = map[string]bool{"killsig": true}
+
 // TestOCIConformance builds the validations from the Go module proxy and
 // runs each against cmrun: it must exit 0, pass some checks and fail none
 // (the post* validations print no checks, only an error when one fails).
@@ -54,12 +61,11 @@ func TestOCIConformance(t *testing.T) {
 	suite := buildRuntimeTools(t)
 	for _, name := range conformanceValidations {
 		t.Run(name, func(t *testing.T) {
-			cmd := exec.Command(filepath.Join(suite, "bin", name+".t"))
-			cmd.Dir = suite // the validations find runtimetest and the rootfs tarball here
-			cmd.Env = append(os.Environ(), "RUNTIME="+filepath.Join(binDir, "cmrun"))
-			timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
-			out, err := cmd.CombinedOutput()
-			timer.Stop()
+			out, err := runValidation(suite, name)
+			if racyValidations[name] && (err != nil || strings.Contains(string(out), "\nnot ok")) {
+				t.Logf("%s failed once, tried again:\n%s", name, out)
+				out, err = runValidation(suite, name)
+			}
 			require.NoError(t, err, "%s:\n%s", name, out)
 			oks := 0
 			sc := bufio.NewScanner(strings.NewReader(string(out)))
@@ -79,6 +85,16 @@ func TestOCIConformance(t *testing.T) {
 			t.Logf("%s: %d checks passed", name, oks)
 		})
 	}
+}
+
+// runValidation runs one validation program of the suite against cmrun.
+func runValidation(suite, name string) ([]byte, error) {
+	cmd := exec.Command(filepath.Join(suite, "bin", name+".t"))
+	cmd.Dir = suite // the validations find runtimetest and the rootfs tarball here
+	cmd.Env = append(os.Environ(), "RUNTIME="+filepath.Join(binDir, "cmrun"))
+	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	return cmd.CombinedOutput()
 }
 
 // buildRuntimeTools fetches the pinned suite and builds runtimetest and
