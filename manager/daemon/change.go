@@ -60,6 +60,7 @@ func (d *Daemon) record(e *entry, before, after *manager.Snapshot, by manager.Ac
 	if err := save(e.ID, data); err != nil {
 		return fmt.Errorf("persist container %s: %w", e.ID, err)
 	}
+	d.metrics.transition(e, before, after)
 	if before.State != after.State {
 		ev := api.Event{Type: api.EventTransition, ID: e.ID, Name: e.Name, From: before.State, To: after.State, By: by.String()}
 		if after.State == manager.Dead {
