@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,6 +113,30 @@ while :; do :; done`
 		require.Positive(t, rows[0].MemPercent)
 		require.EqualValues(t, 3, rows[0].Pids.Current)
 		require.GreaterOrEqual(t, rows[0].Memory.Usage, uint64(15<<20))
+	})
+
+	t.Run("cmctl stats streams until interrupted", func(t *testing.T) {
+		cmd := exec.Command(filepath.Join(binDir, "cmctl"), "--socket", m.Socket, "stats", ct.ID)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		guard := time.AfterFunc(waitLong, func() { cmd.Process.Kill() })
+		defer guard.Stop()
+		// Two tables, each a header and the container's row.
+		sc := bufio.NewScanner(stdout)
+		var lines []string
+		for len(lines) < 4 && sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		require.Len(t, lines, 4, "two refreshes; stderr: %s", stderr.String())
+		require.True(t, strings.HasPrefix(lines[0], "ID ") && strings.HasPrefix(lines[2], "ID "), "%q", lines)
+		require.True(t, strings.HasPrefix(lines[1], ct.ID) && strings.HasPrefix(lines[3], ct.ID), "%q", lines)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		go io.Copy(io.Discard, stdout)
+		require.NoError(t, cmd.Wait(), "Ctrl-C ends the stream quietly: %s", stderr.String())
+		require.Empty(t, stderr.String())
 	})
 
 	// /metrics on the client socket and on the TCP address, in the
