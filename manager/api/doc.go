@@ -57,6 +57,8 @@
 // cm_container_memory_bytes{id,name}, read from its cgroup at each scrape
 // (a removed container's series disappear), plus the Go runtime's and the
 // process's standard go_* and process_* metrics.
+// The TCP address has no authentication and shows every container's id
+// and name: bind it to the loopback or a network you trust.
 //
 // # Events
 //

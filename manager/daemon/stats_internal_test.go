@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -32,4 +33,11 @@ func TestParseNetDev(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// TestNetStatsOfHostNamespace: a process in the daemon's own network
+// namespace has no network I/O of its own to show (podman shows "--").
+func TestNetStatsOfHostNamespace(t *testing.T) {
+	require.Nil(t, readNetStats(os.Getpid()))
+	require.Nil(t, readNetStats(1<<30), "no such process")
 }
