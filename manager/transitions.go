@@ -46,6 +46,7 @@ const (
 	OpStop   Op = "stop"
 	OpKill   Op = "kill"
 	OpDelete Op = "rm"
+	OpStats  Op = "stats"
 )
 
 // Operation says in which states a client operation is accepted.
@@ -61,6 +62,7 @@ var operations = []Operation{
 	{OpStop, []State{Running}, "RUNNING → STOPPING, the stop signal, SIGKILL after the grace period"},
 	{OpKill, []State{Ready, Running, Stopping}, "sends a signal through the shim; the shim reports what follows"},
 	{OpDelete, []State{Dead, Lost}, "forgets the container (rm --force: in any state, killing it first)"},
+	{OpStats, []State{Running, Stopping}, "reads what its cgroup says it uses; its program must be running"},
 }
 
 // allowed[from][to] holds the actors allowed to make that transition; the

@@ -47,6 +47,7 @@ func run(args []string) error {
 	flags.StringVar(&cfg.Socket, "socket", "/run/cm/cm.sock", "the client API socket")
 	flags.StringVar(&cfg.ShimSocket, "shim-socket", "/run/cm/shim.sock", "the shim API socket")
 	flags.StringVar(&cfg.SocketGroup, "socket-group", "", "group allowed on the client socket (then 0660; default 0600)")
+	flags.StringVar(&cfg.MetricsListen, "metrics-listen", "", "also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9464 (default: only on --socket)")
 	flags.StringVar(&launcher.Binary, "shim", defaultShim(), "the shim binary launched for each container")
 	flags.StringVar(&launcher.RuntimeRoot, "runtime-root", "", "passed to shims as --runtime-root")
 	flags.Int64Var(&launcher.LogMax, "log-max", 0, "passed to shims as --log-max (bytes before a log is rotated)")

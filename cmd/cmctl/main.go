@@ -43,6 +43,7 @@ func init() {
 		"wait":    {"ID", "wait until a container is DEAD and exit with its exit code", cmdWait},
 		"info":    {"", "describe the daemon", cmdInfo},
 		"states":  {"[--dot | --mermaid]", "print the state machine", cmdStates},
+		"stats":   {"[--no-stream] [--interval SECONDS] [ID...]", "display a live stream of containers' resource usage: CPU, memory, pids, network and block I/O", cmdStats},
 	}
 }
 

@@ -22,6 +22,11 @@
 //	       follow the stream goes on until the container is DEAD or LOST
 //	GET    /v1/events[?since=SEQ]        → NDJSON stream of Event
 //	GET    /v1/info                      → 200 Info
+//	GET    /v1/containers/{id}/stats     → 200 Stats: what its cgroup says it uses
+//	       now (409 unless RUNNING or STOPPING); counters, so a rate such as
+//	       CPU % is the difference of two reads over the difference of their times
+//	GET    /metrics                      → the daemon's metrics in the Prometheus
+//	       text format (also on cmanagerd --metrics-listen ADDR, over TCP)
 //
 // Status codes: 400 malformed request (the message names the field), 404
 // unknown container, 405 wrong method, 408 a body not sent within the
@@ -46,6 +51,20 @@
 // one idle the longest, so a new client always gets in.
 //
 // Try it: curl --unix-socket /run/cm/cm.sock http://cm/v1/containers
+//
+// # Metrics
+//
+// GET /metrics has: cm_containers{state} (a gauge per state),
+// cm_transitions_total{from,to}, cm_containers_lost_total,
+// cm_shim_heartbeats_missed_total (heartbeat intervals a shim let pass,
+// counted when it is heard again), cm_create_seconds (a histogram of
+// create → READY), and for each RUNNING or STOPPING container
+// cm_container_cpu_seconds_total{id,name} and
+// cm_container_memory_bytes{id,name}, read from its cgroup at each scrape
+// (a removed container's series disappear), plus the Go runtime's and the
+// process's standard go_* and process_* metrics.
+// The TCP address has no authentication and shows every container's id
+// and name: bind it to the loopback or a network you trust.
 //
 // # Events
 //

@@ -85,6 +85,7 @@ func (d *Daemon) persist(e *entry, after *manager.Snapshot, by manager.Actor) er
 
 // publish announces the container's transition, if its state changed.
 func (d *Daemon) publish(e *entry, before, after *manager.Snapshot, by manager.Actor) {
+	d.metrics.transition(e, before, after)
 	if before.State == after.State {
 		return
 	}

@@ -14,6 +14,9 @@ type Config struct {
 	Socket      string // client API; default /run/cm/cm.sock
 	ShimSocket  string // shim API; default /run/cm/shim.sock
 	SocketGroup string // group (name or number) that may use the client socket (0660); "" keeps it 0600
+	// MetricsListen is a TCP address (e.g. 127.0.0.1:9464) that serves
+	// GET /metrics too, for a Prometheus server; "" serves it only on Socket.
+	MetricsListen string
 
 	Workers   int // executor workers; default 4
 	QueueSize int // executor queue; default 1024

@@ -31,6 +31,7 @@ type Daemon struct {
 	boot     uint64
 	started  time.Time
 	shimKey  []byte // makes each container's shim token (shimauth.go)
+	metrics  *metrics
 
 	clientSock, shimSock *socket
 	clientSrv, shimSrv   *http.Server
@@ -80,12 +81,18 @@ func New(cfg Config) (d *Daemon, err error) {
 	if d.shimKey, err = loadShimKey(st.Dir()); err != nil {
 		return nil, err
 	}
+	d.metrics = newMetrics(d)
 	d.watchdog = &Watchdog{table: &d.table, interval: watchInterval(cfg.HeartbeatTTL), markLost: d.markLost}
 	if err := d.reload(); err != nil {
 		return nil, err
 	}
 	d.requests, d.cancelRequests = context.WithCancel(context.Background())
+	if err := d.listenMetrics(); err != nil {
+		d.cancelRequests()
+		return nil, err
+	}
 	if err := d.listen(); err != nil {
+		d.closeMetrics()
 		d.cancelRequests()
 		return nil, err
 	}
@@ -246,7 +253,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	serve := func(srv *http.Server, s *socket) {
 		if err := srv.Serve(s.accept); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve %s: %w", s.path, err)
@@ -254,6 +261,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	go serve(d.clientSrv, d.clientSock)
 	go serve(d.shimSrv, d.shimSock)
+	d.serveMetrics(errc)
 	// Queued once the shim socket serves, so the shims they launch can
 	// register at once; a full queue must not hold up serving either.
 	unprepared := d.unprepared
@@ -283,6 +291,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.inflight.Unlock()
 	d.clientSrv.Close()
 	d.shimSrv.Close()
+	d.closeMetrics()
 	stopWatchdog()
 	wg.Wait()
 	d.exec.Stop()

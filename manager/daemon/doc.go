@@ -11,4 +11,8 @@
 // (reclaim.go), so no process outlives its record. It never polls: shims
 // push their state, and the only thing that happens without a request is
 // the Watchdog marking LOST a container whose shim has gone silent.
+//
+// It reads (never writes) a running container's cgroup for stats and the
+// per-container metrics (stats.go, metrics.go): the runtime made it at the
+// path the daemon wrote into the container's config.
 package daemon

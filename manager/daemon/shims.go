@@ -20,7 +20,9 @@ func (d *Daemon) shimEntry(id string) (*entry, error) {
 	if e == nil || e.Snap().Deleting {
 		return nil, ErrUnknownContainer
 	}
-	e.Heard(time.Now().Add(d.cfg.HeartbeatTTL))
+	now := time.Now()
+	d.metrics.heard(e, now, d.cfg.HeartbeatTTL, d.cfg.HeartbeatInterval)
+	e.Heard(now.Add(d.cfg.HeartbeatTTL))
 	return e, nil
 }
 
