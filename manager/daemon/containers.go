@@ -34,6 +34,13 @@ func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, *ma
 	if err := validateCreate(&req); err != nil {
 		return nil, nil, err
 	}
+	if len(req.Ports) > 0 {
+		publishMu.Lock() // until the container is in the table
+		defer publishMu.Unlock()
+		if err := d.checkPorts(req); err != nil {
+			return nil, nil, err
+		}
+	}
 	now := time.Now()
 	e := manager.NewEntry(newID(), req.Name, now, req, manager.Snapshot{State: manager.Creating, Facts: &manager.Facts{Changed: now}})
 	if err := d.table.Add(e); err != nil {
@@ -63,7 +70,10 @@ func (d *Daemon) prepare(ctx context.Context, e *entry) {
 	if s := e.Snap(); s.State != manager.Creating || s.Deleting {
 		return
 	}
-	err := writeBundle(d.bundleDir(e.ID), e.ID, e.Name, e.Spec)
+	err := d.setupNetwork(ctx, e)
+	if err == nil {
+		err = writeBundle(d.bundleDir(e.ID), e.ID, e.Name, e.Spec)
+	}
 	if err == nil {
 		err = d.cfg.Launcher.Launch(ctx, ShimConfig{
 			ID: e.ID, Bundle: d.bundleDir(e.ID), StateDir: d.store.ContainerDir(e.ID),
@@ -298,6 +308,10 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 	}
 	if deleted {
 		d.removeMountpoints(e)
+	}
+	if err := d.teardownNetwork(ctx, e); err != nil {
+		d.undelete(e)
+		return err
 	}
 	d.table.Remove(e)
 	if err := d.store.Remove(e.ID); err != nil {

@@ -31,6 +31,8 @@ type Daemon struct {
 	started  time.Time
 	shimKey  []byte // makes each container's shim token (shimauth.go)
 
+	nets sync.Map // container id → *api.NetworkStatus, once known (network.go)
+
 	clientSock, shimSock *socket
 	clientSrv, shimSrv   *http.Server
 
