@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -80,11 +81,21 @@ func (m *managerProc) netConfig() network.Config {
 }
 
 // removeNetwork undoes what a failed test left of its containers'
-// networks, then removes the daemon's bridge.
+// networks (portmap's DEL needs the ports: they are in the record), then
+// removes the daemon's bridge.
 func (m *managerProc) removeNetwork() {
 	nss, _ := filepath.Glob(filepath.Join(m.StateDir, "containers", "*", "netns"))
 	for _, ns := range nss {
-		m.netConfig().Teardown(context.Background(), filepath.Base(filepath.Dir(ns)), ns, api.NetworkBridge, nil)
+		var rec struct {
+			ID   string            `json:"id"`
+			Spec api.CreateRequest `json:"spec"`
+		}
+		data, _ := os.ReadFile(filepath.Join(filepath.Dir(ns), "state.json"))
+		json.Unmarshal(data, &rec)
+		if rec.ID == "" { // a directory rm had moved aside: .deleted-ID
+			rec.ID = strings.TrimPrefix(filepath.Base(filepath.Dir(ns)), ".deleted-")
+		}
+		m.netConfig().Teardown(context.Background(), rec.ID, ns, api.NetworkBridge, rec.Spec.Ports)
 		network.RemoveNetNS(ns)
 	}
 	if _, err := net.InterfaceByName(m.Bridge); err == nil {
