@@ -3,7 +3,6 @@ package network
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -137,6 +136,9 @@ func (c Config) Setup(ctx context.Context, id, netns, mode string, ports []api.P
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkPlugins(mode); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("network state: %w", err)
 	}
@@ -208,17 +210,38 @@ func (c Config) Status(id, netns, mode string, ports []api.PortMapping) (*api.Ne
 	return st, nil
 }
 
+// checkPlugins fails, before anything is made, if a plugin the mode
+// needs is missing.
+func (c Config) checkPlugins(mode string) error {
+	plugins := []string{"loopback"}
+	if mode == api.NetworkBridge {
+		plugins = append(plugins, "bridge", "host-local", "portmap")
+	}
+	for _, p := range plugins {
+		if _, err := os.Stat(filepath.Join(c.BinDir, p)); err != nil {
+			return fmt.Errorf("CNI plugin %s: %w (make cni builds the plugins; cmanagerd --cni-bin-dir says where they are)", p, err)
+		}
+	}
+	return nil
+}
+
 // Teardown undoes Setup, or any part of it: CNI DEL for every network the
 // mode uses (the plugins ignore what does not exist), then the namespace.
+//
+// The namespace is mounted before the first ADD and unmounted after the
+// last DEL succeeded, so a netns file that is missing or not mounted (a
+// crash on either side of the mount) means no ADD has left anything: the
+// DELs are then only a precaution, and their errors (plugins removed
+// since, say) do not keep the container from going.
 func (c Config) Teardown(ctx context.Context, id, netns, mode string, ports []api.PortMapping) error {
 	c.setDefaults()
 	loopback, bridge, err := c.lists()
 	if err != nil {
 		return err
 	}
-	// A file that is not a namespace (a crash between its creation and
-	// its mount) would make the plugins fail; gone, they skip it.
-	if !IsNetNS(netns) {
+	mounted := IsNetNS(netns)
+	if !mounted {
+		// The plugins skip a namespace that is gone, not a plain file.
 		if err := RemoveNetNS(netns); err != nil {
 			return err
 		}
@@ -233,8 +256,13 @@ func (c Config) Teardown(ctx context.Context, id, netns, mode string, ports []ap
 	if err := cni.DelNetworkList(ctx, loopback, runtimeConf(id, netns, "lo", nil)); err != nil {
 		errs = append(errs, fmt.Errorf("cni del %s: %w", loopbackNetwork, err))
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...) // keep the namespace: the next DEL needs it
+	if len(errs) > 0 && mounted {
+		// Keep the namespace: the next DEL needs it. One line, both errors.
+		err := errs[0]
+		if len(errs) == 2 {
+			err = fmt.Errorf("%w; %w", errs[0], errs[1])
+		}
+		return err
 	}
 	return RemoveNetNS(netns)
 }

@@ -112,3 +112,16 @@ func TestCheck(t *testing.T) {
 	require.ErrorContains(t, Config{Subnet: "10.1.2.3"}.Check(), `network subnet "10.1.2.3"`)
 	require.ErrorContains(t, Config{Bridge: "a-very-long-bridge-name"}.Check(), "longer than 15 characters")
 }
+
+// TestMissingPlugins: Setup fails before it makes anything, and Teardown
+// of that (no namespace file) succeeds without the plugins.
+func TestMissingPlugins(t *testing.T) {
+	ctx := context.Background()
+	c := Config{BinDir: filepath.Join(t.TempDir(), "none-here"), StateDir: t.TempDir()}
+	ns := filepath.Join(t.TempDir(), "netns")
+	_, err := c.Setup(ctx, "0123456789abcdef", ns, api.NetworkBridge, nil)
+	require.ErrorContains(t, err, "CNI plugin loopback: stat "+c.BinDir+"/loopback: no such file or directory (make cni builds the plugins")
+	_, err = os.Lstat(ns)
+	require.True(t, os.IsNotExist(err), "nothing made: %v", err)
+	require.NoError(t, c.Teardown(ctx, "0123456789abcdef", ns, api.NetworkBridge, nil))
+}
