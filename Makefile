@@ -72,7 +72,7 @@ test: deps-test build cni
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /tests/vm)
 	$(GO) test -count=1 -timeout 4m ./tests/vm
 
-unit: build
+unit: build cni
 	$(GO) test -count=1 -short ./...
 
 fuzz: build
