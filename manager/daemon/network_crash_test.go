@@ -41,7 +41,7 @@ func TestNetworkSetupAfterCrash(t *testing.T) {
 	})
 	h := newHarness(t, "shim", func(c *daemon.Config) { c.Network = netCfg })
 	netCfg.StateDir = filepath.Join(h.cfg.StateDir, "cni") // the daemon's default
-	t.Cleanup(func() { // what a failure left (no ports are published here)
+	t.Cleanup(func() {                                     // what a failure left (no ports are published here)
 		nss, _ := filepath.Glob(filepath.Join(h.cfg.StateDir, "containers", "*", "netns"))
 		for _, ns := range nss {
 			netCfg.Teardown(context.Background(), filepath.Base(filepath.Dir(ns)), ns, api.NetworkBridge, nil)
