@@ -10,15 +10,25 @@ LDFLAGS := -X main.version=0.1.0 -X main.commit=$(VERSION)
 
 # Debian packages, by what needs them.
 PKGS_BUILD := gcc libc6-dev libseccomp-dev pkg-config busybox-static
-PKGS_TEST  := $(PKGS_BUILD) iproute2 util-linux qemu-system-x86 xz-utils zstd podman containerd curl
+PKGS_TEST  := $(PKGS_BUILD) iproute2 util-linux qemu-system-x86 xz-utils zstd podman containerd curl iptables
 PKGS_BENCH := $(PKGS_BUILD) runc crun hyperfine
 PKGS_CRI   := $(PKGS_BUILD) containerd runc iptables iproute2 util-linux
 
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench cri-test clean docs chaos
+# The standard CNI plugins that cmanagerd's --network none and bridge run
+# (through libcni): built from this pinned release via the Go module proxy
+# into CNI_DIR, bin/cni by default, where cmanagerd looks first
+# (--cni-bin-dir). Nothing of their code is in this repository.
+CNI_VERSION ?= v1.10.0
+CNI_DIR     ?= $(abspath $(BIN))/cni
+CNI_PLUGINS := main/bridge ipam/host-local main/loopback meta/portmap
+# At run time: portmap and bridge program the firewall with iptables.
+PKGS_RUN   := iptables
 
-all: build
+.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench cri-test clean docs chaos cni
+
+all: build cni
 
 # install-missing installs only the packages dpkg does not already have.
 define install-missing
@@ -39,6 +49,11 @@ deps-bench:
 deps-cri:
 	$(call install-missing,$(PKGS_CRI))
 
+cni:
+	$(call install-missing,$(PKGS_RUN))
+	@mkdir -p $(CNI_DIR)
+	GOBIN=$(CNI_DIR) $(GO) install $(foreach p,$(CNI_PLUGINS),github.com/containernetworking/plugins/plugins/$(p)@$(CNI_VERSION))
+
 build: deps
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
@@ -55,7 +70,7 @@ demo: bundle
 
 # tests/vm boots a TCG-emulated VM: it gets the machine to itself, after the
 # rest, because sharing two cores with the other packages slows it tenfold.
-test: deps-test build
+test: deps-test build cni
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /tests/vm)
 	$(GO) test -count=1 -timeout 4m ./tests/vm
@@ -66,7 +81,7 @@ test: deps-test build
 chaos: deps-test build
 	CM_CHAOS_LIFECYCLES=800 $(GO) test -count=1 -timeout 15m -v -run '^TestManagerChaos$$' ./tests/
 
-unit: build
+unit: build cni
 	$(GO) test -count=1 -short ./...
 
 fuzz: build

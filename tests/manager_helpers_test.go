@@ -37,6 +37,8 @@ type managerProc struct {
 	ShimSocket  string
 	RuntimeRoot string
 	flags       []string
+	Bridge      string // this daemon's own bridge and subnet (manager_network_test.go)
+	Subnet      string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -54,6 +56,7 @@ func startManager(t *testing.T, dir string, flags ...string) *managerProc {
 		Socket: filepath.Join(dir, "cm.sock"), ShimSocket: filepath.Join(dir, "shim.sock"),
 		RuntimeRoot: filepath.Join(dir, "rt"), flags: flags,
 	}
+	m.Bridge, m.Subnet = testNetwork(t)
 	t.Cleanup(m.cleanup)
 	m.start()
 	return m
@@ -70,6 +73,7 @@ func (m *managerProc) start() {
 	args := append([]string{
 		"--state-dir", m.StateDir, "--socket", m.Socket, "--shim-socket", m.ShimSocket,
 		"--shim", filepath.Join(binDir, "cmshim"), "--runtime-root", m.RuntimeRoot, "--log-level", "debug",
+		"--cni-bin-dir", cniBinDir(), "--network-bridge", m.Bridge, "--network-subnet", m.Subnet,
 	}, m.flags...)
 	logFile, err := os.CreateTemp(m.dir, "cmanagerd-*.log")
 	require.NoError(t, err)
@@ -256,6 +260,7 @@ func (m *managerProc) cleanup() {
 	for _, id := range ids {
 		removeCgroup(id.Name())
 	}
+	m.removeNetwork()
 }
 
 // shimPids lists the live shims of this daemon: cmshim processes whose

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"cm/manager/daemon"
+	"cm/manager/network"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -62,6 +63,9 @@ func run(args []string) error {
 	flags.DurationVar(&cfg.IdleTimeout, "idle-timeout", 0, "kept-alive connections idle this long are closed (default 2m)")
 	flags.IntVar(&cfg.MaxConns, "max-conns", 0, "open connections on the client socket; past it the longest idle one is closed (default a quarter of the descriptor limit, at most 4096)")
 	flags.IntVar(&cfg.MaxShimConns, "max-shim-conns", 0, "open connections on the shim socket, one per live shim (default half the descriptor limit, at most 16384)")
+	flags.StringVar(&cfg.Network.BinDir, "cni-bin-dir", defaultCNIBinDir(), "the CNI plugins (bridge, host-local, loopback, portmap) for --network none and bridge")
+	flags.StringVar(&cfg.Network.Bridge, "network-bridge", network.DefaultBridge, "the host bridge of --network bridge containers")
+	flags.StringVar(&cfg.Network.Subnet, "network-subnet", network.DefaultSubnet, "the addresses of --network bridge containers; the bridge gets the first")
 	flags.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	flags.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
@@ -73,6 +77,9 @@ func run(args []string) error {
 	if showVersion {
 		fmt.Printf("cmanagerd %s (commit %s)\n", version, commit)
 		return nil
+	}
+	if err := cfg.Network.Check(); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
@@ -98,4 +105,14 @@ func defaultShim() string {
 		return "cmshim"
 	}
 	return filepath.Join(filepath.Dir(exe), "cmshim")
+}
+
+// defaultCNIBinDir is bin/cni next to this binary, where `make cni` puts
+// the plugins.
+func defaultCNIBinDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "/opt/cm/cni/bin"
+	}
+	return filepath.Join(filepath.Dir(exe), "cni")
 }

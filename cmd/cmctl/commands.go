@@ -31,6 +31,7 @@ func cmdCreate(c *cli, args []string) error {
 	var req api.CreateRequest
 	var memory string
 	var detach bool
+	var publish []string
 	fs := c.flags("create")
 	fs.StringVar(&req.Name, "name", "", "a unique name")
 	fs.StringVar(&req.Rootfs, "rootfs", "", "root filesystem directory (a default OCI config is written for it)")
@@ -42,11 +43,20 @@ func cmdCreate(c *cli, args []string) error {
 	fs.StringVar(&req.Cwd, "cwd", "", "working directory in the container")
 	fs.StringSliceVar(&req.Namespaces, "namespaces", nil, "namespaces to create, replacing the default set")
 	fs.BoolVarP(&detach, "detach", "d", false, "print the id at once, while the container is still CREATING")
+	fs.StringVar(&req.Network, "network", "", "none (own namespace, loopback only), host (the host's) or bridge (an address on the daemon's bridge)")
+	fs.StringArrayVarP(&publish, "publish", "p", nil, "HOSTPORT:CONTAINERPORT[/tcp|/udp]: publish a container port on the host (repeatable; --network bridge)")
 	cmd, err := c.parse(fs, "create", args, 0, -1)
 	if err != nil {
 		return err
 	}
 	req.Args = cmd
+	for _, p := range publish {
+		pm, err := api.ParsePortMapping(p)
+		if err != nil {
+			return fmt.Errorf("--publish: %w", err)
+		}
+		req.Ports = append(req.Ports, pm)
+	}
 	if memory != "" {
 		if req.Memory, err = parseBytes(memory); err != nil {
 			return fmt.Errorf("--memory: %w", err)

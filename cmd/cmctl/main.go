@@ -31,7 +31,7 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"create":  {"[--name NAME] (--rootfs DIR | --bundle DIR) [--memory BYTES] [--pids N] [--init] -- CMD [ARG...]", "create a container; prints its id once it is READY", cmdCreate},
+		"create":  {"[--name NAME] (--rootfs DIR | --bundle DIR) [--memory BYTES] [--pids N] [--init] [--network none|host|bridge] [-p HOSTPORT:CONTAINERPORT]... -- CMD [ARG...]", "create a container; prints its id once it is READY", cmdCreate},
 		"start":   {"ID", "start a READY container", cmdStart},
 		"stop":    {"[--time SECONDS] [--signal SIG] ID", "stop signal, then SIGKILL after the grace period; waits until it is DEAD", cmdStop},
 		"kill":    {"ID [SIGNAL]", "send a signal (default KILL): TERM, SIGTERM or 15", cmdKill},

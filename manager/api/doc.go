@@ -10,6 +10,8 @@
 // field). A container is addressed by its id or its unique name.
 //
 //	POST   /v1/containers                CreateRequest → 201 Container (state CREATING)
+//	       network none|host|bridge and ports (bridge only) give it a network; a host
+//	       port in use or published by another container is refused (400)
 //	GET    /v1/containers[?state=S,S]    → 200 []Container, oldest first
 //	GET    /v1/containers/{id}           → 200 Container
 //	DELETE /v1/containers/{id}[?force=1] → 200 Container (its last view)

@@ -21,6 +21,11 @@ type CreateRequest struct {
 	Pids       int64    `json:"pids,omitempty"`       // pids limit; 0: none
 	Namespaces []string `json:"namespaces,omitempty"` // replaces the default set: pid, network, ipc, uts, mount, cgroup, user, time
 	Init       bool     `json:"init,omitempty"`       // run a tiny init as PID 1 (the shim's --init)
+	// Network: "" keeps the base config's namespaces; "none" a network
+	// namespace of its own with only loopback; "host" the host's; "bridge"
+	// a veth on the daemon's bridge through CNI (see network.go).
+	Network string        `json:"network,omitempty"`
+	Ports   []PortMapping `json:"ports,omitempty"` // published ports; only with network bridge
 }
 
 // Container is what the daemon knows about one container.
@@ -42,6 +47,9 @@ type Container struct {
 	Created     time.Time `json:"created"`
 	Changed     time.Time `json:"changed,omitzero"`
 	Version     uint64    `json:"version"`
+	// Network is what the container's network was given (IP, gateway,
+	// published ports); absent when it was not asked for.
+	Network *NetworkStatus `json:"network,omitempty"`
 }
 
 // StopRequest: the signal (default TERM) goes first; SIGKILL to the whole

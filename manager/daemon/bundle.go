@@ -100,6 +100,7 @@ func writeBundle(dir, id, name string, req api.CreateRequest) error {
 	if err != nil {
 		return fmt.Errorf("build config for %s: %w", id, err)
 	}
+	applyNetwork(spec, req.Network, netnsPath(dir))
 	data, err := json.MarshalIndent(spec, "", "\t")
 	if err != nil {
 		return fmt.Errorf("encode config for %s: %w", id, err)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"cm/manager/network"
 )
 
 // Config is everything New needs. Zero fields get the defaults below.
@@ -33,6 +35,8 @@ type Config struct {
 	IdleTimeout  time.Duration // a kept-alive connection with no request is closed; default 2m (shim socket: at least 4 heartbeat intervals)
 	MaxConns     int           // open connections on the client socket; default a quarter of the descriptor limit, at most 4096
 	MaxShimConns int           // open connections on the shim socket (one per live shim); default half the descriptor limit, at most 16384
+
+	Network network.Config // the CNI plugins and the bridge of containers with network none or bridge
 
 	Launcher Launcher                        // starts shims; required
 	DialShim func(control string) ShimClient // default: HTTP on the control socket

@@ -35,6 +35,13 @@ func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, *ma
 	if err := validateCreate(&req); err != nil {
 		return nil, nil, err
 	}
+	if len(req.Ports) > 0 {
+		publishMu.Lock() // until the container is in the table
+		defer publishMu.Unlock()
+		if err := d.checkPorts(req); err != nil {
+			return nil, nil, err
+		}
+	}
 	now := time.Now()
 	e := manager.NewEntry(newID(), req.Name, now, req, manager.Snapshot{State: manager.Creating, Facts: &manager.Facts{Changed: now}})
 	if err := d.table.Add(e); err != nil {
@@ -108,6 +115,10 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 	}
 	if err == nil && reloaded {
 		err = d.reclaim(ctx, e)
+	}
+	if err == nil {
+		// The bundle already names the namespace file; it is made here.
+		err = d.setupNetwork(ctx, e)
 	}
 	if err == nil {
 		err = d.cfg.Launcher.Launch(ctx, ShimConfig{
@@ -428,6 +439,10 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 	}
 	if deleted {
 		d.removeMountpoints(e)
+	}
+	if err := d.teardownNetwork(ctx, e); err != nil {
+		d.undelete(e)
+		return err
 	}
 	// The disk first: if the record cannot be removed, the container stays,
 	// rather than vanish now and come back after a restart.

@@ -56,6 +56,7 @@ func (d *Daemon) view(e *entry, s *manager.Snapshot) api.Container {
 		Unconfirmed: e.Unconfirmed() && manager.Watched(s.State),
 		Command:     e.Spec.Args,
 		Bundle:      d.bundleDir(e.ID),
+		Network:     d.networkView(e),
 		Created:     e.Created, Changed: s.Changed, Version: s.Version,
 	}
 }

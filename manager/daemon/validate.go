@@ -76,6 +76,9 @@ func validateCreate(req *api.CreateRequest) error {
 	if req.Pids < 0 {
 		return badField("pids", "must be >= 0 (got %d)", req.Pids)
 	}
+	if err := validateNetwork(req); err != nil {
+		return err
+	}
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for i, ns := range req.Namespaces {
 		t, ok := namespaceTypes[ns]
