@@ -43,6 +43,8 @@ func init() {
 		"wait":    {"ID", "wait until a container is DEAD and exit with its exit code", cmdWait},
 		"info":    {"", "describe the daemon", cmdInfo},
 		"states":  {"[--dot | --mermaid]", "print the state machine", cmdStates},
+		"exec":    {"[-i] [-t] [-e KEY=VALUE]... [-u UID[:GID]] [-w DIR] ID -- CMD [ARG...]", "run a process in a RUNNING container; exits with its exit code", cmdExec},
+		"run":     {"[--rm] [-d] [CREATE FLAGS] -- CMD [ARG...]", "create, start and follow a container; exits with its exit code", cmdRun},
 	}
 }
 

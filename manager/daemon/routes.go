@@ -20,6 +20,7 @@ func (d *Daemon) clientRoutes() http.Handler {
 	d.route(mux, "/v1/containers/{id}/kill", map[string]handlerFunc{"POST": d.handleKill})
 	d.route(mux, "/v1/containers/{id}/wait", map[string]handlerFunc{"GET": d.handleWait})
 	d.route(mux, "/v1/containers/{id}/logs", map[string]handlerFunc{"GET": d.handleLogs})
+	d.route(mux, "/v1/containers/{id}/exec", map[string]handlerFunc{"POST": d.handleExec})
 	d.route(mux, "/v1/events", map[string]handlerFunc{"GET": d.handleEvents})
 	d.route(mux, "/v1/info", map[string]handlerFunc{"GET": d.handleInfo})
 	mux.HandleFunc("/", notFound)

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"cm/manager"
+)
+
+// cmdRun is create, start, logs --follow and wait in one, like podman
+// run. Its own flags (--rm, -d) are taken out; every other argument goes
+// to create as it is, so run always takes exactly create's flags.
+func cmdRun(c *cli, args []string) error {
+	var rm, detach bool
+	var createArgs []string
+	for i, a := range args {
+		if a == "--" {
+			createArgs = append(createArgs, args[i:]...)
+			break
+		}
+		switch a {
+		case "--rm":
+			rm = true
+		case "-d", "--detach":
+			detach = true
+		case "-h", "--help":
+			return c.runHelp()
+		default:
+			createArgs = append(createArgs, a)
+		}
+	}
+	// create prints the id once the container is READY; run prints it
+	// only with -d, like podman.
+	var created bytes.Buffer
+	cc := *c
+	cc.stdout = &created
+	cc.json = false
+	if err := cmdCreate(&cc, createArgs); err != nil {
+		if id := strings.TrimSpace(created.String()); id != "" && rm {
+			c.client.Delete(context.WithoutCancel(c.ctx), id, true)
+		}
+		return err
+	}
+	c.client = cc.client // create may have switched sockets (--socket after run)
+	id := strings.TrimSpace(created.String())
+	if _, err := c.client.Start(c.ctx, id); err != nil {
+		if rm {
+			c.client.Delete(context.WithoutCancel(c.ctx), id, true)
+		}
+		return err
+	}
+	if detach {
+		fmt.Fprintln(c.stdout, id)
+		return nil
+	}
+	logs, err := c.client.Logs(c.ctx, id, true)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(c.stdout, logs)
+	logs.Close()
+	if err != nil && c.ctx.Err() == nil {
+		return fmt.Errorf("read logs of %s: %w", id, err)
+	}
+	ct, err := c.client.Wait(c.ctx, id)
+	if err != nil {
+		return err
+	}
+	if rm {
+		if _, err := c.client.Delete(c.ctx, id, false); err != nil {
+			return fmt.Errorf("remove %s: %w", id, err)
+		}
+	}
+	if ct.State != manager.Dead {
+		return fmt.Errorf("container %s is %s: its exit status is unknown", ct.ID, ct.State)
+	}
+	if ct.Error != "" {
+		return fmt.Errorf("container %s never ran: %s", ct.ID, ct.Error)
+	}
+	return exitCode(ct.ExitCode)
+}
+
+// runHelp prints run's usage followed by the create flags it takes.
+func (c *cli) runHelp() error {
+	var help bytes.Buffer
+	cc := *c
+	cc.stderr = &help
+	cmdCreate(&cc, []string{"--help"})
+	_, flags, _ := strings.Cut(help.String(), "\n")
+	var keep []string
+	for _, line := range strings.SplitAfter(flags, "\n") {
+		if !strings.Contains(line, "--detach") { // run's own -d replaces create's
+			keep = append(keep, line)
+		}
+	}
+	flags = strings.Join(keep, "")
+	fmt.Fprintf(c.stderr, `Run a command in a new container
+
+usage: cmctl run [--rm] [-d] [CREATE FLAGS] -- CMD [ARG...]
+
+Creates the container, starts it, prints its output (stdout and stderr,
+from its log) until it exits, and exits with its exit code.
+
+examples:
+  cmctl run --rootfs /srv/busybox -- echo hello
+  cmctl run --rm --rootfs /srv/busybox -- sh -c 'exit 3'; echo $?
+  cmctl run -d --name web --rootfs /srv/busybox -- httpd -f
+
+options:
+      --rm        remove the container once it has exited
+  -d, --detach    print the container's id once it runs and return
+%s`, flags)
+	return nil
+}
