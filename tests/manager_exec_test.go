@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -313,4 +314,23 @@ func TestManagerRun(t *testing.T) {
 		requireOneLineError(t, r, "--memory")
 		m.requireEmpty()
 	})
+}
+
+// TestManagerExecClientGone: a process whose cmctl is killed is killed
+// too, so nothing runs on in the container that nobody can see or wait for.
+func TestManagerExecClientGone(t *testing.T) {
+	m := startManager(t, t.TempDir())
+	ct := m.run("sleep", "1000")
+	cmd := exec.Command(filepath.Join(binDir, "cmctl"), "--socket", m.Socket, "exec", ct.ID, "--", "sleep", "1001")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	require.Eventually(t, func() bool { return len(cgroupProcs(t, ct.ID)) == 2 }, waitLong, tick, "the exec'd sleep never ran")
+
+	require.NoError(t, cmd.Process.Kill())
+	cmd.Wait()
+	require.Eventually(t, func() bool { return slices.Equal(cgroupProcs(t, ct.ID), []int{ct.Pid}) }, waitLong, tick,
+		"the exec'd process outlived its client: %v", cgroupProcs(t, ct.ID))
+	got, err := m.Client.Get(m.ctx(), ct.ID)
+	require.NoError(t, err)
+	require.Equal(t, manager.Running, got.State)
 }
