@@ -172,10 +172,12 @@ wait:
 	if x.master != nil {
 		x.master.Close()
 	}
+	code := ws.ExitStatus()
 	if ws.Signaled() {
-		return 128 + int(ws.Signal())
+		code = 128 + int(ws.Signal())
 	}
-	return ws.ExitStatus()
+	log.Printf("exec %q: pid %d exited with code %d", proc.Args[0], pid, code)
+	return code
 }
 
 // start spawns the process with pipes or a terminal for its stdio, and

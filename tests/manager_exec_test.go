@@ -308,6 +308,26 @@ func TestManagerRun(t *testing.T) {
 		m.requireEmpty()
 	})
 
+	t.Run("interrupt stops the container", func(t *testing.T) {
+		m := m.in(t)
+		cmd := exec.Command(filepath.Join(binDir, "cmctl"), "--socket", m.Socket, "run", "--rm", "--init", "--name", "interrupted", "--rootfs", managerRootfs(), "--", "sleep", "1000")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		require.Eventually(t, func() bool {
+			ct, err := m.Client.Get(context.Background(), "interrupted")
+			return err == nil && ct.State == manager.Running
+		}, waitLong, tick)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "stderr %q", stderr.String())
+		// cminit passed the stop signal on: 128 + SIGTERM.
+		require.Equal(t, 143, exit.ExitCode(), "stderr %q", stderr.String())
+		m.requireEmpty()
+	})
+
 	t.Run("bad create flag", func(t *testing.T) {
 		m := m.in(t)
 		r := m.cmctl("run", "--rm", "--memory", "lots", "--rootfs", managerRootfs(), "--", "true")

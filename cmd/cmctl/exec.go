@@ -96,7 +96,7 @@ func (c *cli) execOutput(sess *api.ExecSession) error {
 		k, p, err := execstream.Read(sess.In)
 		if err != nil {
 			if c.ctx.Err() != nil {
-				return c.ctx.Err()
+				return errors.New("exec: interrupted: the process was killed")
 			}
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF

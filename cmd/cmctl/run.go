@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cm/manager"
+	"cm/manager/api"
 )
 
 // cmdRun is create, start, logs --follow and wait in one, like podman
@@ -56,21 +57,32 @@ func cmdRun(c *cli, args []string) error {
 		fmt.Fprintln(c.stdout, id)
 		return nil
 	}
-	logs, err := c.client.Logs(c.ctx, id, true)
+	// From here an interrupt (SIGINT, SIGTERM) stops the container, with
+	// the usual grace period, and run goes on to its end: the exit code,
+	// and with --rm the removal.
+	ctx := context.WithoutCancel(c.ctx)
+	stopOnInterrupt := context.AfterFunc(c.ctx, func() {
+		grace := 10.0
+		if _, err := c.client.Stop(ctx, id, api.StopRequest{Timeout: &grace}); err != nil {
+			fmt.Fprintf(c.stderr, "cmctl: stop %s: %v\n", id, err)
+		}
+	})
+	defer stopOnInterrupt()
+	logs, err := c.client.Logs(ctx, id, true)
 	if err != nil {
 		return err
 	}
 	_, err = io.Copy(c.stdout, logs)
 	logs.Close()
-	if err != nil && c.ctx.Err() == nil {
+	if err != nil {
 		return fmt.Errorf("read logs of %s: %w", id, err)
 	}
-	ct, err := c.client.Wait(c.ctx, id)
+	ct, err := c.client.Wait(ctx, id)
 	if err != nil {
 		return err
 	}
 	if rm {
-		if _, err := c.client.Delete(c.ctx, id, false); err != nil {
+		if _, err := c.client.Delete(ctx, id, false); err != nil {
 			return fmt.Errorf("remove %s: %w", id, err)
 		}
 	}

@@ -38,6 +38,7 @@ type Daemon struct {
 	cancelRequests context.CancelFunc
 	draining       atomic.Bool
 	inflight       sync.RWMutex // read-held by every request; shutdown takes it to wait for them
+	execSessions   atomic.Int64 // open exec sessions: their connections are out of the socket's cap (exec.go)
 
 	// unprepared are containers reloaded in CREATING whose preparation
 	// never began before the daemon went down; Run queues it again.

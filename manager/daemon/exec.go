@@ -28,6 +28,9 @@ import (
 // shimExecPath is the shim's exec endpoint (shim.PathExec).
 const shimExecPath = "/v1/exec"
 
+// ErrBusy: too many exec sessions at once (503).
+var ErrBusy = errors.New("busy")
+
 // StatusError is a refusal passed on from a shim with its own status.
 type StatusError struct {
 	Code    int
@@ -61,6 +64,13 @@ func (d *Daemon) handleExec(w http.ResponseWriter, r *http.Request) error {
 	if s.Control == "" {
 		return fmt.Errorf("container %s: %w", e.ID, ErrNoShim)
 	}
+	// A taken-over connection no longer counts against --max-conns, so
+	// exec sessions have a cap of their own, the same number.
+	if d.execSessions.Add(1) > int64(d.cfg.MaxConns) {
+		d.execSessions.Add(-1)
+		return fmt.Errorf("%d exec sessions are open, the most --max-conns allows: %w", d.cfg.MaxConns, ErrBusy)
+	}
+	defer d.execSessions.Add(-1)
 	shim, shimIn, err := d.dialExec(r.Context(), e, s.Control, &req)
 	if err != nil {
 		return err

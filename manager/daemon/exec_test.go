@@ -10,6 +10,7 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+	"cm/manager/daemon"
 	"cm/manager/execstream"
 )
 
@@ -131,4 +132,23 @@ func TestExecBadRequest(t *testing.T) {
 		t.Fatalf("a bad request reached the shim: %+v", req)
 	default:
 	}
+}
+
+// TestExecSessionCap: a session's connection is taken out of the
+// socket's connection cap, so sessions have a cap of their own.
+func TestExecSessionCap(t *testing.T) {
+	h := newHarness(t, "none", func(c *daemon.Config) { c.MaxConns = 2 })
+	p := newPlayer(t, h)
+	got := make(chan execstream.Request, 3)
+	p.srv.Handler = echoShim(t, got)
+	id := p.reach(t, manager.Running)
+	for range 2 {
+		sess, err := h.client.Exec(ctxT(t), id, api.ExecRequest{Args: []string{"cat"}})
+		require.NoError(t, err)
+		defer sess.Close()
+	}
+	_, err := h.client.Exec(ctxT(t), id, api.ExecRequest{Args: []string{"cat"}})
+	require.Error(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, api.StatusOf(err), "%v", err)
+	require.Contains(t, err.Error(), "2 exec sessions are open")
 }

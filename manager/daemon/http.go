@@ -36,6 +36,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &status):
 		return status.Code
+	case errors.Is(err, ErrBusy):
+		return http.StatusServiceUnavailable
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrBodyTimeout):
