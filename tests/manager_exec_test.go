@@ -1,9 +1,11 @@
 package tests
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,12 +72,13 @@ func TestManagerExec(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := m.in(t)
-			args := tc.args
-			if !strings.HasPrefix(args[0], "-") {
-				args = append([]string{"--"}, args...)
+			// cmctl exec [flags] ID [--] CMD: the flags end at the id.
+			flags, cmd := []string{}, tc.args
+			if i := slices.Index(tc.args, "--"); i >= 0 {
+				flags, cmd = tc.args[:i], tc.args[i+1:]
 			}
-			// The flags go after the id: cmctl exec [flags] ID -- CMD.
-			r := m.cmctlIn(tc.stdin, append([]string{"exec", ct.ID}, args...)...)
+			args := append(append(append([]string{"exec"}, flags...), ct.ID), cmd...)
+			r := m.cmctlIn(tc.stdin, args...)
 			require.Equal(t, tc.code, r.code, "exit code; stderr %q", r.stderr)
 			require.Equal(t, tc.stdout, strings.TrimLeft(r.stdout, " "))
 			require.Equal(t, tc.stderr, r.stderr)
@@ -129,7 +132,7 @@ func TestManagerExecTerminal(t *testing.T) {
 	ct := m.run("sleep", "1000")
 
 	t.Run("tty", func(t *testing.T) {
-		out, code := execUnderPty(t, m.in(t), []string{"exec", "-t", ct.ID, "--", "sh", "-c", "tty; stty size; exit 4"}, nil)
+		out, code := execUnderPty(t, m.in(t), []string{"exec", "-t", ct.ID, "sh", "-c", "tty; stty size; exit 4"}, nil)
 		require.Equal(t, 4, code, out)
 		require.Regexp(t, `/dev/pts/\d+`, out)
 		require.Contains(t, out, "24 80", "cmctl's terminal size is the process's first size")
@@ -283,6 +286,7 @@ func TestManagerRun(t *testing.T) {
 		require.Equal(t, 3, r.code, "stderr %q", r.stderr)
 		require.Equal(t, "hello\noops\n", r.stdout)
 		require.Empty(t, r.stderr)
+		m.requireNoShims() // a deleted shim exits just after its answer
 		m.requireEmpty()
 	})
 
@@ -305,26 +309,33 @@ func TestManagerRun(t *testing.T) {
 		out := m.cmctlOK("exec", id, "--", "echo", "inside")
 		require.Equal(t, "inside", out)
 		m.cmctlOK("rm", "--force", id)
+		m.requireNoShims() // a deleted shim exits just after its answer
 		m.requireEmpty()
 	})
 
 	t.Run("interrupt stops the container", func(t *testing.T) {
 		m := m.in(t)
-		cmd := exec.Command(filepath.Join(binDir, "cmctl"), "--socket", m.Socket, "run", "--rm", "--init", "--name", "interrupted", "--rootfs", managerRootfs(), "--", "sleep", "1000")
+		cmd := exec.Command(filepath.Join(binDir, "cmctl"), "--socket", m.Socket, "run", "--rm", "--init", "--rootfs", managerRootfs(), "--",
+			"sh", "-c", "echo ready; exec sleep 1000")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		require.Eventually(t, func() bool {
-			ct, err := m.Client.Get(context.Background(), "interrupted")
-			return err == nil && ct.State == manager.Running
-		}, waitLong, tick)
+		// "ready" means cminit runs the program, so it forwards signals:
+		// a stop signal any earlier could meet a cminit not yet listening.
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		require.NoError(t, err, "stderr %q", stderr.String())
+		require.Equal(t, "ready\n", line)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-		err := cmd.Wait()
+		io.Copy(io.Discard, stdout)
+		err = cmd.Wait()
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit, "stderr %q", stderr.String())
 		// cminit passed the stop signal on: 128 + SIGTERM.
 		require.Equal(t, 143, exit.ExitCode(), "stderr %q", stderr.String())
+		m.requireNoShims() // a deleted shim exits just after its answer
 		m.requireEmpty()
 	})
 
@@ -332,6 +343,7 @@ func TestManagerRun(t *testing.T) {
 		m := m.in(t)
 		r := m.cmctl("run", "--rm", "--memory", "lots", "--rootfs", managerRootfs(), "--", "true")
 		requireOneLineError(t, r, "--memory")
+		m.requireNoShims() // a deleted shim exits just after its answer
 		m.requireEmpty()
 	})
 }

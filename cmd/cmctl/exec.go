@@ -42,11 +42,16 @@ examples:
 options:
 %s`, commands["exec"].usage, fs.FlagUsages())
 	}
+	// Flags end at the container, as in podman: "exec ID ls -l" runs ls -l.
+	fs.SetInterspersed(false)
 	got, err := c.parse(fs, "exec", args, 2, -1)
 	if err != nil {
 		return err
 	}
 	req.Args = got[1:]
+	if req.Args[0] == "--" {
+		req.Args = req.Args[1:]
+	}
 	if err := req.Check(); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
