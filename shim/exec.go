@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -70,7 +69,7 @@ func (s *Shim) handleExec(w http.ResponseWriter, r *http.Request) {
 	if err := brw.Flush(); err != nil {
 		return
 	}
-	sess := &execSession{s: s, req: &req, conn: conn, in: brw.Reader, out: execstream.NewWriter(conn)}
+	sess := &execSession{s: s, req: &req, in: brw.Reader, out: execstream.NewWriter(conn)}
 	code := sess.run(proc)
 	sess.out.WriteExit(code)
 }
@@ -124,11 +123,10 @@ func mergeEnv(base, add []string) []string {
 
 // execSession is one exec: the process and the connection of its client.
 type execSession struct {
-	s    *Shim
-	req  *execstream.Request
-	conn net.Conn
-	in   *bufio.Reader
-	out  *execstream.Writer
+	s   *Shim
+	req *execstream.Request
+	in  *bufio.Reader // the client's frames
+	out *execstream.Writer
 
 	stdin  *os.File // our end of the process's stdin, or the pty master
 	master *os.File // the pty master with a terminal
