@@ -122,8 +122,8 @@ examples:
   cmctl run -d --name web --rootfs /srv/busybox -- httpd -f
 
 options:
-      --rm        remove the container once it has exited
-  -d, --detach    print the container's id once it runs and return
+      --rm                    remove the container once it has exited
+  -d, --detach                print the container's id once it runs and return
 %s`, flags)
 	return nil
 }
