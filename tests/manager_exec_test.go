@@ -214,6 +214,12 @@ func execUnderPty(t *testing.T, m *managerProc, args []string, drive func(master
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { // a test that failed halfway leaves no cmctl
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	slave.Close()
 	output := &ptyOutput{mu: make(chan struct{}, 1), more: make(chan struct{}), ended: make(chan struct{})}
 	go func() {
