@@ -298,7 +298,7 @@ func TestManagerRun(t *testing.T) {
 
 	t.Run("kept without rm", func(t *testing.T) {
 		m := m.in(t)
-		r := m.cmctl("run", "--name", "kept", "--rootfs", managerRootfs(), "--", "true")
+		r := m.cmctl("run", "--rm=false", "--name", "kept", "--rootfs", managerRootfs(), "--", "true")
 		require.Equal(t, 0, r.code, "stderr %q", r.stderr)
 		ct, err := m.Client.Get(m.ctx(), "kept")
 		require.NoError(t, err)

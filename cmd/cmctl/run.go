@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"cm/manager"
@@ -22,11 +23,20 @@ func cmdRun(c *cli, args []string) error {
 			createArgs = append(createArgs, args[i:]...)
 			break
 		}
-		switch a {
+		name, value, hasValue := strings.Cut(a, "=")
+		on := true
+		if hasValue {
+			v, err := strconv.ParseBool(value)
+			if err != nil && (name == "--rm" || name == "--detach") {
+				return fmt.Errorf("%s: %q: want true or false", name, value)
+			}
+			on = v
+		}
+		switch name {
 		case "--rm":
-			rm = true
+			rm = on
 		case "-d", "--detach":
-			detach = true
+			detach = on
 		case "-h", "--help":
 			return c.runHelp()
 		default:
