@@ -354,8 +354,9 @@ func TestManagerRun(t *testing.T) {
 	})
 }
 
-// TestManagerExecClientGone: a process whose cmctl is killed is killed
-// too, so nothing runs on in the container that nobody can see or wait for.
+// TestManagerExecClientGone: a process whose cmctl is killed, or whose
+// daemon stops, is killed too, so nothing runs on in the container that
+// nobody can see or wait for.
 func TestManagerExecClientGone(t *testing.T) {
 	m := startManager(t, t.TempDir())
 	ct := m.run("sleep", "1000")
@@ -371,4 +372,13 @@ func TestManagerExecClientGone(t *testing.T) {
 	got, err := m.Client.Get(m.ctx(), ct.ID)
 	require.NoError(t, err)
 	require.Equal(t, manager.Running, got.State)
+
+	// The daemon stopping ends the session the same way.
+	cmd = exec.Command(filepath.Join(binDir, "cmctl"), "--socket", m.Socket, "exec", ct.ID, "--", "sleep", "1002")
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return len(cgroupProcs(t, ct.ID)) == 2 }, waitLong, tick, "the exec'd sleep never ran")
+	m.stop()
+	require.Error(t, cmd.Wait(), "cmctl exec must fail when its session is cut")
+	require.Eventually(t, func() bool { return slices.Equal(cgroupProcs(t, ct.ID), []int{ct.Pid}) }, waitLong, tick,
+		"the exec'd process outlived the daemon's shutdown: %v", cgroupProcs(t, ct.ID))
 }
