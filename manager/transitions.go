@@ -47,6 +47,7 @@ const (
 	OpKill   Op = "kill"
 	OpDelete Op = "rm"
 	OpStats  Op = "stats"
+	OpExec   Op = "exec"
 )
 
 // Operation says in which states a client operation is accepted.
@@ -61,6 +62,7 @@ var operations = []Operation{
 	{OpStart, []State{Ready}, "asks the shim to start; the shim reports RUNNING"},
 	{OpStop, []State{Running}, "RUNNING → STOPPING, the stop signal, SIGKILL after the grace period"},
 	{OpKill, []State{Ready, Running, Stopping}, "sends a signal through the shim; the shim reports what follows"},
+	{OpExec, []State{Running}, "runs another process through the shim; the container's state does not change"},
 	{OpDelete, []State{Dead, Lost}, "forgets the container (rm --force: in any state, killing it first)"},
 	{OpStats, []State{Running, Stopping}, "reads what its cgroup says it uses; its program must be running"},
 }

@@ -26,6 +26,13 @@ type ExecOptions struct {
 	PreserveFDs   int
 	Trace         *Trace
 	Warn, Debug   func(string)
+	// For callers in process (cmshim): Stdio are the process's stdin,
+	// stdout and stderr (nil: ours); Console, for a terminal process, is
+	// our end of a console socketpair instead of ConsoleSocket; OnSpawn
+	// gets the pid as soon as the process exists, before Exec returns.
+	Stdio   [3]*os.File
+	Console *os.File
+	OnSpawn func(pid int)
 }
 
 // nsFiles names each namespace type's file under /proc/PID/ns.
@@ -86,7 +93,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	b := &Bundle{Dir: c.Bundle, Rootfs: c.Rootfs, Spec: &spec}
 	cfg := initConfig{ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter, Exec: true}
-	p, err := spawn(spawnRequest{c: c, cfg: cfg, boot: boot, cg: existingCgroup(cg), console: console, trace: o.Trace, warn: o.warn})
+	p, err := spawn(spawnRequest{c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: existingCgroup(cg), console: console, trace: o.Trace, warn: o.warn})
 	if console != nil && tty == nil {
 		console.Close()
 	}
@@ -94,6 +101,9 @@ func Exec(o ExecOptions) (int, error) {
 		return 0, err
 	}
 	p.sock.Close()
+	if o.OnSpawn != nil {
+		o.OnSpawn(p.pid)
+	}
 	if o.PidFile != "" {
 		if err := WriteFileAtomic(o.PidFile, []byte(strconv.Itoa(p.pid)), 0o644); err != nil {
 			return 0, fmt.Errorf("write pid file: %w", err)
@@ -132,6 +142,9 @@ func (o ExecOptions) debug(msg string) {
 func execConsole(o ExecOptions, tty **ttyProxy) (*os.File, error) {
 	if !o.Process.Terminal {
 		return nil, nil
+	}
+	if o.Console != nil {
+		return o.Console, nil
 	}
 	if o.ConsoleSocket != "" {
 		return dialConsole(o.ConsoleSocket)

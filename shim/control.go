@@ -41,6 +41,7 @@ func (s *Shim) controlHandler() http.Handler {
 	mux.HandleFunc("POST "+PathSignal, s.handleSignal)
 	mux.HandleFunc("POST "+PathKillAll, s.handleKillAll)
 	mux.HandleFunc("POST "+PathDelete, s.handleDelete)
+	mux.HandleFunc("POST "+PathExec, s.handleExec)
 	mux.HandleFunc("GET "+PathState, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, s.current())
 	})

@@ -35,6 +35,16 @@ import (
 //	POST /v1/kill-all                    → 200 (SIGKILL every process of its cgroup)
 //	POST /v1/delete  DeleteRequest       → 200, then the shim exits
 //	GET  /v1/state                       → 200 Report (what the shim knows now)
+//	POST /v1/exec    execstream.Request  → 101, then exec frames (see below)
+//
+// Exec runs another process in the RUNNING container (409 otherwise)
+// with "Connection: Upgrade" and "Upgrade: cm-exec": after the 101 the
+// connection carries the frames of package cm/manager/execstream (stdin,
+// stdout, stderr, resize, exit) until the process has exited and its
+// output is sent. The manager relays a client's connection to it as is.
+// A process that cannot be started is an Error frame and Exit 127 (not
+// found) or 126 (cannot be run); a connection that breaks before Exit
+// gets the process killed.
 //
 // Errors are {"error": "..."}: 409 when the container is not in a state
 // that allows the request, 400 for a bad request, 500 otherwise.
@@ -60,6 +70,7 @@ const (
 	PathKillAll = "/v1/kill-all"
 	PathDelete  = "/v1/delete"
 	PathState   = "/v1/state"
+	PathExec    = "/v1/exec"
 )
 
 // State is the container's life as the shim sees it. It only moves

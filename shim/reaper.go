@@ -32,6 +32,10 @@ func (s *Shim) reap() {
 		if err != nil || pid <= 0 {
 			return // ECHILD: no children; 0: none has exited yet
 		}
+		if done, ok := s.execs[pid]; ok {
+			delete(s.execs, pid)
+			done <- ws
+		}
 		if pid == s.initPid {
 			s.waitForOutput()
 			s.setState(StateDead, s.exitStatus(ws))

@@ -28,6 +28,9 @@ type Shim struct {
 	// steal their exit statuses if it ran meanwhile.
 	ops     sync.Mutex
 	initPid int // the container's init, our child (the runtime clones it with CLONE_PARENT)
+	// execs are the processes run by exec, also our children: the reaper
+	// hands each one's wait status to the session waiting for it.
+	execs map[int]chan unix.WaitStatus
 
 	statusMu sync.Mutex
 	status   Report // the latest report; also in status.json

@@ -44,6 +44,8 @@ func init() {
 		"info":    {"", "describe the daemon", cmdInfo},
 		"states":  {"[--dot | --mermaid]", "print the state machine", cmdStates},
 		"stats":   {"[--no-stream] [--interval SECONDS] [ID...]", "display a live stream of containers' resource usage: CPU, memory, pids, network and block I/O", cmdStats},
+		"exec":    {"[-i] [-t] [-e KEY=VALUE]... [-u UID[:GID]] [-w DIR] ID -- CMD [ARG...]", "run a process in a RUNNING container; exits with its exit code", cmdExec},
+		"run":     {"[--rm] [-d] [CREATE FLAGS] -- CMD [ARG...]", "create, start and follow a container; exits with its exit code", cmdRun},
 	}
 }
 

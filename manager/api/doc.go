@@ -22,6 +22,9 @@
 //	       of the states (default DEAD,LOST) or in a state nothing leaves
 //	GET    /v1/containers/{id}/logs[?follow=1]  → the container.log bytes; with
 //	       follow the stream goes on until the container is DEAD or LOST
+//	POST   /v1/containers/{id}/exec      ExecRequest, with "Connection: Upgrade" and
+//	       "Upgrade: cm-exec" → 101, then exec frames until the process's exit code
+//	       (409 unless RUNNING; see Exec below)
 //	GET    /v1/events[?since=SEQ]        → NDJSON stream of Event
 //	GET    /v1/info                      → 200 Info
 //	GET    /v1/containers/{id}/stats     → 200 Stats: what its cgroup says it uses
@@ -82,6 +85,30 @@
 // truth: transitions made while the daemon was down (an exit a shim reports
 // when it registers again) may have no event (cmctl events does all this).
 //
+// # Exec
+//
+// POST /v1/containers/{id}/exec runs another process in a RUNNING
+// container (the operation "exec" of manager/transitions.go: 409 in any
+// other state, before anything runs). The body is an ExecRequest (args;
+// env KEY=VALUE added to the container's; user "UID[:GID]"; cwd; tty;
+// stdin; rows and cols of the terminal). A request without the upgrade
+// headers is a 400. After "101 Switching Protocols" the connection
+// carries frames, each one byte of kind, a 4-byte big-endian length and
+// the payload:
+//
+//	0 stdin      client → daemon   bytes for the process (only with "stdin": true)
+//	1 stdout     daemon → client   the process's stdout (with a tty: all its output)
+//	2 stderr     daemon → client   the process's stderr
+//	3 resize     client → daemon   rows, cols: two big-endian uint16
+//	4 stdin-eof  client → daemon   the client's stdin ended
+//	5 exit       daemon → client   the exit code, a big-endian int32; the last frame
+//	6 error      daemon → client   why the process did not start (exit 127, 126 or 255 follows)
+//
+// The daemon relays the frames to and from the container's shim as they
+// are (package cm/manager/execstream has the codec); a client that closes
+// the connection before exit gets the process killed. Client.Exec opens
+// a session.
+//
 // # Shim protocol (the shim socket, default /run/cm/shim.sock)
 //
 // A shim pushes; the manager never polls. Only peers whose uid is root or
@@ -127,6 +154,7 @@
 //	POST /v1/signal   SignalRequest        → 200 (any signal, to the container's init)
 //	POST /v1/kill-all                      → 200 (SIGKILL to every process in its cgroup)
 //	POST /v1/delete   DeleteRequest        → 200 (delete the container; the shim exits)
+//	POST /v1/exec     ExecRequest          → 101, then the exec frames (upgrade as above)
 //
 // Errors are {"error": "..."} with a 4xx or 5xx status. These paths and
 // bodies are the ones package cm/shim (shim/protocol.go) serves.

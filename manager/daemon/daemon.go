@@ -42,6 +42,7 @@ type Daemon struct {
 	cancelRequests context.CancelFunc
 	draining       atomic.Bool
 	inflight       sync.RWMutex // read-held by every request; shutdown takes it to wait for them
+	execSessions   atomic.Int64 // open exec sessions: their connections are out of the socket's cap (exec.go)
 
 	unrecorded unrecordedChanges // changes refused because they could not be written
 

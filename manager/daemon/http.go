@@ -31,8 +31,13 @@ func statusOf(err error) int {
 		tooBig *http.MaxBytesError
 		field  *FieldError
 		shim   *ShimError
+		status *StatusError
 	)
 	switch {
+	case errors.As(err, &status):
+		return status.Code
+	case errors.Is(err, ErrBusy):
+		return http.StatusServiceUnavailable
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrBodyTimeout):

@@ -22,6 +22,7 @@ func (d *Daemon) clientRoutes() http.Handler {
 	d.route(mux, "/v1/containers/{id}/logs", map[string]handlerFunc{"GET": d.handleLogs})
 	d.route(mux, "/v1/containers/{id}/stats", map[string]handlerFunc{"GET": d.handleStats})
 	d.route(mux, "/metrics", map[string]handlerFunc{"GET": d.handleMetrics})
+	d.route(mux, "/v1/containers/{id}/exec", map[string]handlerFunc{"POST": d.handleExec})
 	d.route(mux, "/v1/events", map[string]handlerFunc{"GET": d.handleEvents})
 	d.route(mux, "/v1/info", map[string]handlerFunc{"GET": d.handleInfo})
 	mux.HandleFunc("/", notFound)

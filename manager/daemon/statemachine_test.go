@@ -257,6 +257,10 @@ func TestStateMachine(t *testing.T) {
 					{manager.OpStop, func() error { _, err := h.client.Stop(ctxT(t), id, api.StopRequest{Timeout: &timeout}); return err }},
 					{manager.OpKill, func() error { _, err := h.client.Kill(ctxT(t), id, "TERM"); return err }},
 					{manager.OpDelete, func() error { _, err := h.client.Delete(ctxT(t), id, false); return err }},
+					{manager.OpExec, func() error {
+						_, err := h.client.Exec(ctxT(t), id, api.ExecRequest{Args: []string{"true"}})
+						return err
+					}},
 				}
 				for _, o := range ops {
 					if manager.CheckOp(id, o.op, from) == nil {
