@@ -41,6 +41,9 @@ func (s *Shim) controlHandler() http.Handler {
 	mux.HandleFunc("POST "+PathSignal, s.handleSignal)
 	mux.HandleFunc("POST "+PathKillAll, s.handleKillAll)
 	mux.HandleFunc("POST "+PathDelete, s.handleDelete)
+	mux.HandleFunc("POST "+PathPause, s.handlePause)
+	mux.HandleFunc("POST "+PathResume, s.handleResume)
+	mux.HandleFunc("POST "+PathUpdate, s.handleUpdate)
 	mux.HandleFunc("GET "+PathState, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, s.current())
 	})
@@ -87,6 +90,7 @@ func (s *Shim) kill(w http.ResponseWriter, sig unix.Signal, all bool) {
 		replyError(w, err)
 		return
 	}
+	s.thawAfterSignal()
 	reply(w, http.StatusOK, struct{}{})
 }
 

@@ -35,6 +35,9 @@ import (
 //	POST /v1/kill-all                    → 200 (SIGKILL every process of its cgroup)
 //	POST /v1/delete  DeleteRequest       → 200, then the shim exits
 //	GET  /v1/state                       → 200 Report (what the shim knows now)
+//	POST /v1/pause                       → 200 (freeze the cgroup; reports PAUSED)
+//	POST /v1/resume                      → 200 (thaw the cgroup; reports RUNNING)
+//	POST /v1/update  linux.resources     → 200 (the runtime's update)
 //
 // Errors are {"error": "..."}: 409 when the container is not in a state
 // that allows the request, 400 for a bad request, 500 otherwise.
@@ -60,17 +63,23 @@ const (
 	PathKillAll = "/v1/kill-all"
 	PathDelete  = "/v1/delete"
 	PathState   = "/v1/state"
+	PathPause   = "/v1/pause"
+	PathResume  = "/v1/resume"
+	PathUpdate  = "/v1/update"
 )
 
 // State is the container's life as the shim sees it. It only moves
 // forward: READY, then RUNNING, then DEAD (READY may go straight to DEAD
-// when the init dies before start).
+// when the init dies before start), with RUNNING ⇄ PAUSED on the way.
 type State string
 
 const (
 	StateReady   State = "READY"   // created, its init waits for start
 	StateRunning State = "RUNNING" // the user's program was started
 	StateDead    State = "DEAD"    // the init has exited; see ExitStatus
+	// StatePaused: RUNNING, with every process frozen by the cgroup
+	// freezer; resume (or a signal, which thaws it) makes it RUNNING again.
+	StatePaused State = "PAUSED"
 )
 
 // ExitStatus is how the container's init ended. A process killed by

@@ -21,6 +21,18 @@ type CreateRequest struct {
 	Pids       int64    `json:"pids,omitempty"`       // pids limit; 0: none
 	Namespaces []string `json:"namespaces,omitempty"` // replaces the default set: pid, network, ipc, uts, mount, cgroup, user, time
 	Init       bool     `json:"init,omitempty"`       // run a tiny init as PID 1 (the shim's --init)
+	// Restart is the restart policy: no (default), on-failure[:N] or always.
+	Restart string            `json:"restart,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"` // free key=value pairs, for ps --filter label=
+}
+
+// UpdateRequest changes a container's cgroup limits; only the fields
+// given change. CPUs is CPU time per second of wall time (1.5: one and a
+// half CPUs).
+type UpdateRequest struct {
+	Memory *int64   `json:"memory,omitempty"`
+	Pids   *int64   `json:"pids,omitempty"`
+	CPUs   *float64 `json:"cpus,omitempty"`
 }
 
 // Container is what the daemon knows about one container.
@@ -42,6 +54,14 @@ type Container struct {
 	Created     time.Time `json:"created"`
 	Changed     time.Time `json:"changed,omitzero"`
 	Version     uint64    `json:"version"`
+	// The restart policy, how often it restarted the container, and the
+	// labels and limits (as created, or as last updated).
+	Restart      string            `json:"restart,omitempty"`
+	RestartCount int               `json:"restartCount"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	Memory       int64             `json:"memory,omitempty"`
+	Pids         int64             `json:"pids,omitempty"`
+	CPUs         float64           `json:"cpus,omitempty"`
 }
 
 // StopRequest: the signal (default TERM) goes first; SIGKILL to the whole
