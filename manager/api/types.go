@@ -23,6 +23,7 @@ type CreateRequest struct {
 	Init       bool     `json:"init,omitempty"`       // run a tiny init as PID 1 (the shim's --init)
 	// Restart is the restart policy: no (default), on-failure[:N] or always.
 	Restart string            `json:"restart,omitempty"`
+	CPUs    float64           `json:"cpus,omitempty"`   // CPU time per second of wall time; 0: no limit
 	Labels  map[string]string `json:"labels,omitempty"` // free key=value pairs, for ps --filter label=
 }
 

@@ -67,6 +67,9 @@ func (d *Daemon) record(e *entry, before, after *manager.Snapshot, by manager.Ac
 			ev.ExitCode, ev.Signal, ev.OOMKilled, ev.Reason = &code, after.Signal, after.OOMKilled, after.Error
 		}
 		d.bus.Publish(ev)
+		if after.State == manager.Dead {
+			d.scheduleRestart(e, after)
+		}
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (d *Daemon) prepare(ctx context.Context, e *entry) {
 	if s := e.Snap(); s.State != manager.Creating || s.Deleting {
 		return
 	}
-	err := writeBundle(d.bundleDir(e.ID), e.ID, e.Name, e.Spec)
+	err := writeBundle(d.bundleDir(e.ID), e.ID, e.Name, withLimits(e.Spec, e.Snap().Limits))
 	if err == nil {
 		err = d.cfg.Launcher.Launch(ctx, ShimConfig{
 			ID: e.ID, Bundle: d.bundleDir(e.ID), StateDir: d.store.ContainerDir(e.ID),
@@ -166,6 +166,7 @@ func (d *Daemon) stop(ctx context.Context, e *entry, req api.StopRequest) (*mana
 		}
 		f := *cur.Facts
 		f.StopDeadline = deadline
+		f.UserStopped = true // no restart policy undoes a stop
 		return manager.Stopping, &f, nil
 	})
 	if err != nil {
@@ -209,6 +210,9 @@ func (d *Daemon) kill(ctx context.Context, e *entry, req api.KillRequest) (*mana
 	}
 	s := e.Snap()
 	if err := manager.CheckOp(e.ID, manager.OpKill, s.State); err != nil {
+		return nil, err
+	}
+	if s, err = d.markUserStopped(e, sig); err != nil {
 		return nil, err
 	}
 	err = d.exec.Do(ctx, func(ctx context.Context) error {

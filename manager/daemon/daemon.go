@@ -168,6 +168,7 @@ func (d *Daemon) listen() error {
 // get 503, streams end, queued work finishes, the sockets are removed.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.exec.Start()
+	d.resumeRestarts()
 	watchCtx, stopWatchdog := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { d.watchdog.Run(watchCtx) })

@@ -26,7 +26,7 @@ func (d *Daemon) shimEntry(id string) (*entry, error) {
 
 func checkReported(s manager.State) error {
 	switch s {
-	case manager.Ready, manager.Running, manager.Dead:
+	case manager.Ready, manager.Running, manager.Dead, manager.Paused:
 		return nil
 	case 0:
 		return badField("state", "required: READY, RUNNING or DEAD")
@@ -44,6 +44,7 @@ func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exi
 	if cur.State == manager.Lost && to != manager.Lost {
 		f.LostFrom = 0
 	}
+	noteArrival(cur, f, to)
 	return to
 }
 
