@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"cm/manager"
 )
 
@@ -109,6 +111,33 @@ func (d *Daemon) restart(ctx context.Context, e *entry, died time.Time) {
 
 var errRestartCancelled = errors.New("restart cancelled")
 
+// waitShimGone waits, until ctx ends, for the shim process pid to exit.
+// A shim in this very process (the tests' fake) is gone once its control
+// socket is.
+func waitShimGone(ctx context.Context, pid int, control string) {
+	if pid > 0 && pid != os.Getpid() {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			return // already gone
+		}
+		defer unix.Close(fd)
+		for ctx.Err() == nil {
+			// A pidfd is readable once its process has exited.
+			n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+			if n > 0 || err != nil && !errors.Is(err, unix.EINTR) {
+				return
+			}
+		}
+		return
+	}
+	for ctx.Err() == nil {
+		if _, err := os.Lstat(control); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // dropOldShim has the dead container's shim delete it and exit, or, with
 // the shim gone, reclaims what the runtime still holds, so the new shim
 // can create a container of the same id.
@@ -116,6 +145,9 @@ func (d *Daemon) dropOldShim(ctx context.Context, e *entry, s *manager.Snapshot)
 	if s.Control != "" {
 		err := d.shimCall(ctx, e, s.Control, "delete", func(ctx context.Context, c ShimClient) error { return c.Delete(ctx) })
 		if err == nil {
+			// It removes its files (socket, status, log) on its way out:
+			// the new shim's must not be among them.
+			waitShimGone(ctx, s.ShimPid, s.Control)
 			return nil
 		}
 		d.log.Info("restart: old shim delete", "id", e.ID, "err", err)
