@@ -1,8 +1,10 @@
 package daemon_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -103,26 +105,43 @@ func TestRestartNotAfterUserStop(t *testing.T) {
 	require.GreaterOrEqual(t, h.get(exits).RestartCount, 1)
 }
 
-// TestRestartResumesAfterDaemonRestart: a restart pending when the daemon
-// stops happens after it starts again, from the record.
+// TestRestartResumesAfterDaemonRestart: a restart pending in the record
+// when the daemon went down happens once it is up again. The record is
+// made pending by hand while the daemon is down (as if it had died right
+// after writing it): a container that died under policy "no" gets
+// on-failure:1.
 func TestRestartResumesAfterDaemonRestart(t *testing.T) {
 	h := newHarness(t, "")
-	c := h.createWith(api.CreateRequest{Args: []string{"exit", "1"}, Restart: "on-failure:1"})
+	c := h.createWith(api.CreateRequest{Args: []string{"exit", "1"}})
 	h.waitState(c.ID, manager.Ready)
-	// Down before the start's exit can be restarted: the restart is
-	// pending in the record only.
 	_, err := h.client.Start(ctxT(t), c.ID)
 	require.NoError(t, err)
 	h.waitState(c.ID, manager.Dead)
 	require.NoError(t, h.stop())
-	h.start()
-	w, err := h.client.Wait(ctxT(t), c.ID, manager.Running)
+
+	path := filepath.Join(h.cfg.StateDir, "containers", c.ID, "state.json")
+	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	if w.State != manager.Running { // it may have exited again already
-		require.Equal(t, manager.Dead, w.State)
-	}
-	w = h.waitState(c.ID, manager.Dead)
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(data, &rec))
+	rec["spec"].(map[string]any)["restart"] = "on-failure:1"
+	data, err = json.Marshal(rec)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	h.start()
+	info, err := h.client.Info(ctxT(t))
+	require.NoError(t, err)
+	since := info.Boot << 40 // every event of this boot
+	events, err := h.client.Events(ctxT(t), &since)
+	require.NoError(t, err)
+	defer events.Close()
+	seen := transitions(t, events, c.ID, manager.Dead, 1)
+	require.Contains(t, seen, "DEAD→CREATING by restart")
+	w := h.get(c.ID)
+	require.Equal(t, manager.Dead, w.State)
 	require.Equal(t, 1, w.RestartCount)
+	require.Equal(t, 1, w.ExitCode)
 }
 
 // TestPauseResume: pause and resume go through the shim, and a paused
