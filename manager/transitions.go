@@ -48,7 +48,7 @@ var transitions = []Transition{
 	// A restart policy relaunches a DEAD container after its back-off: a
 	// new shim creates it again (CREATING → READY) and the restarter
 	// starts it (READY → RUNNING, as the shim reports).
-	{Dead, Creating, Restarter, "restart policy, after the back-off"},
+	{Dead, Creating, Restarter, "the policy says so, after the back-off"},
 }
 
 // Op is something a client asks for that is not itself a transition, or

@@ -31,6 +31,7 @@ func cmdCreate(c *cli, args []string) error {
 	var req api.CreateRequest
 	var memory string
 	var detach bool
+	var labels []string
 	fs := c.flags("create")
 	fs.StringVar(&req.Name, "name", "", "a unique name")
 	fs.StringVar(&req.Rootfs, "rootfs", "", "root filesystem directory (a default OCI config is written for it)")
@@ -42,8 +43,14 @@ func cmdCreate(c *cli, args []string) error {
 	fs.StringVar(&req.Cwd, "cwd", "", "working directory in the container")
 	fs.StringSliceVar(&req.Namespaces, "namespaces", nil, "namespaces to create, replacing the default set")
 	fs.BoolVarP(&detach, "detach", "d", false, "print the id at once, while the container is still CREATING")
+	fs.StringVar(&req.Restart, "restart", "", "restart policy when it exits: no, on-failure[:N] (N restarts at most) or always")
+	fs.StringArrayVarP(&labels, "label", "l", nil, "KEY=VALUE metadata (repeatable), for ps --filter label=KEY=VALUE")
+	fs.Float64Var(&req.CPUs, "cpus", 0, "number of CPUs (CPU time per second: 1.5 is one and a half)")
 	cmd, err := c.parse(fs, "create", args, 0, -1)
 	if err != nil {
+		return err
+	}
+	if req.Labels, err = parseLabels(labels); err != nil {
 		return err
 	}
 	req.Args = cmd

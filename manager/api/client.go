@@ -180,10 +180,14 @@ func (c *Client) List(ctx context.Context, states ...manager.State) ([]Container
 }
 
 // ListFiltered returns the containers every filter matches: "state=S",
-// "label=K" or "label=K=V", "name=N", "id=PREFIX" (podman's filters).
-func (c *Client) ListFiltered(ctx context.Context, filters []string) ([]Container, error) {
+// "label=K" or "label=K=V", "name=N", "id=PREFIX" (podman's filters),
+// only those in states if any are given.
+func (c *Client) ListFiltered(ctx context.Context, filters []string, states ...manager.State) ([]Container, error) {
 	var out []Container
 	q := url.Values{"filter": filters}
+	if len(states) > 0 {
+		q.Set("state", strings.TrimPrefix(stateQuery(states), "?state="))
+	}
 	return out, c.Do(ctx, http.MethodGet, "/v1/containers?"+q.Encode(), nil, &out)
 }
 
