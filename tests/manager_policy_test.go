@@ -68,8 +68,7 @@ func TestManagerRestartPolicy(t *testing.T) {
 		m.cmctlOK("start", id)
 		seen := untilTransitions(t, events, id, manager.Dead, 3)
 		restart := []string{"DEAD→CREATING by restart", "CREATING→READY by shim", "READY→RUNNING by shim", "RUNNING→DEAD by shim"}
-		// The first start may answer with the container already DEAD.
-		require.Equal(t, append(append([]string{"READY→RUNNING by shim", "RUNNING→DEAD by shim"}, restart...), restart...), seen)
+		require.Equal(t, append(append([]string{"CREATING→READY by shim", "READY→RUNNING by shim", "RUNNING→DEAD by shim"}, restart...), restart...), seen)
 		ct := m.inspect(id)
 		require.Equal(t, manager.Dead, ct.State)
 		require.Equal(t, 3, ct.ExitCode)
@@ -91,14 +90,15 @@ func TestManagerRestartPolicy(t *testing.T) {
 		m.cmctlOK("stop", "--time", "20", stopped)
 		// A witness that dies by itself with the same first back-off: once
 		// it has come back, a restart of the stopped one would have too.
-		witness := m.createCLI("--restart", "always", "--", "sh", "-c", "exit 0")
+		witness := m.createCLI("--restart", "on-failure:1", "--", "sh", "-c", "exit 1")
 		m.cmctlOK("start", witness)
-		untilTransitions(t, events, witness, manager.Creating, 1)
+		untilTransitions(t, events, witness, manager.Dead, 2)
+		require.Equal(t, 1, m.inspect(witness).RestartCount)
 		ct := m.inspect(stopped)
 		require.Equal(t, manager.Dead, ct.State)
 		require.Equal(t, 0, ct.RestartCount)
 		m.cmctlOK("rm", stopped)
-		m.cmctlOK("rm", "--force", witness)
+		m.cmctlOK("rm", witness)
 		m.requireContainerGone(stopped)
 		m.requireContainerGone(witness)
 	})
