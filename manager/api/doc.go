@@ -22,6 +22,17 @@
 //	       follow the stream goes on until the container is DEAD or LOST
 //	GET    /v1/events[?since=SEQ]        → NDJSON stream of Event
 //	GET    /v1/info                      → 200 Info
+//	POST   /v1/containers/{id}/pause     → 200 Container (PAUSED), once the shim froze it
+//	POST   /v1/containers/{id}/resume    → 200 Container (RUNNING), once the shim thawed it
+//	POST   /v1/containers/{id}/update    UpdateRequest → 200 Container with the new limits
+//	GET    /v1/containers?filter=KEY=VALUE[&filter=...] → 200 []Container every filter
+//	       matches: state=S, label=K or label=K=V, name=N, id=PREFIX (400 for another key)
+//
+// CreateRequest.Restart (no, on-failure[:N], always) restarts a container
+// that died, after a back-off (100 ms doubling to a minute; back to 100 ms
+// once it ran 10 s): DEAD → CREATING by the actor "restart", then READY
+// and RUNNING from the new shim. Container.RestartCount counts them. A
+// client's stop, or kill with KILL, TERM, INT or QUIT, is never undone.
 //
 // Status codes: 400 malformed request (the message names the field), 404
 // unknown container, 405 wrong method, 408 a body not sent within the
@@ -96,6 +107,12 @@
 //	POST /v1/signal   SignalRequest        → 200 (any signal, to the container's init)
 //	POST /v1/kill-all                      → 200 (SIGKILL to every process in its cgroup)
 //	POST /v1/delete   DeleteRequest        → 200 (delete the container; the shim exits)
+//	POST /v1/pause                         → 200 (freeze the cgroup; the shim reports PAUSED)
+//	POST /v1/resume                        → 200 (thaw it; the shim reports RUNNING)
+//	POST /v1/update   linux.resources      → 200 (the runtime's update of the cgroup limits)
+//
+// A signal to a PAUSED container thaws it after sending, so the signal is
+// delivered; the shim then reports RUNNING.
 //
 // Errors are {"error": "..."} with a 4xx or 5xx status. These paths and
 // bodies are the ones package cm/shim (shim/protocol.go) serves.
