@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -81,4 +82,19 @@ func (s *Shim) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(w, http.StatusOK, struct{}{})
+}
+
+// Pause freezes the container.
+func (cc *ControlClient) Pause(ctx context.Context) error {
+	return cc.post(ctx, PathPause, nil, nil)
+}
+
+// Resume thaws the container.
+func (cc *ControlClient) Resume(ctx context.Context) error {
+	return cc.post(ctx, PathResume, nil, nil)
+}
+
+// Update applies resources, a linux.resources object.
+func (cc *ControlClient) Update(ctx context.Context, resources any) error {
+	return cc.post(ctx, PathUpdate, resources, nil)
 }
