@@ -112,6 +112,7 @@ func (s *Shim) handleDelete(w http.ResponseWriter, r *http.Request) {
 		replyError(w, err)
 		return
 	}
+	s.keepLogs.Store(req.KeepLogs)
 	log.Printf("deleted by the manager")
 	reply(w, http.StatusOK, struct{}{})
 	s.stop()

@@ -140,6 +140,10 @@ type SignalRequest struct {
 // container that is not DEAD is only deleted with Force (it is killed).
 type DeleteRequest struct {
 	Force bool `json:"force"`
+	// KeepLogs leaves container.log (and container.log.1) in the state
+	// directory: the manager relaunches the container, whose new shim
+	// appends to them, so logs span restarts.
+	KeepLogs bool `json:"keepLogs,omitempty"`
 }
 
 // ControlReply is the answer to a successful start.

@@ -64,7 +64,7 @@ func TestManagerRestartPolicy(t *testing.T) {
 		events, err := m.Client.Events(m.ctx(), nil)
 		require.NoError(t, err)
 		defer events.Close()
-		id := m.createCLI("--restart", "on-failure:2", "--", "sh", "-c", "exit 3")
+		id := m.createCLI("--restart", "on-failure:2", "--", "sh", "-c", "echo run; exit 3")
 		m.cmctlOK("start", id)
 		seen := untilTransitions(t, events, id, manager.Dead, 3)
 		restart := []string{"DEAD→CREATING by restart", "CREATING→READY by shim", "READY→RUNNING by shim", "RUNNING→DEAD by shim"}
@@ -76,6 +76,7 @@ func TestManagerRestartPolicy(t *testing.T) {
 		require.Equal(t, "on-failure:2", ct.Restart)
 		r := m.cmctl("wait", id)
 		require.Equal(t, 3, r.code, r.stderr)
+		require.Equal(t, "run\nrun\nrun", m.cmctlOK("logs", id), "the log spans the restarts")
 		m.cmctlOK("rm", id)
 		m.requireContainerGone(id)
 	})

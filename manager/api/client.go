@@ -374,6 +374,12 @@ func (s *Control) Delete(ctx context.Context) error {
 // Close drops idle connections.
 func (s *Control) Close() { s.c.Close() }
 
+// DeleteKeepLogs is Delete that leaves the container's log files, for a
+// restart whose new shim appends to them.
+func (s *Control) DeleteKeepLogs(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/delete", DeleteRequest{Force: true, KeepLogs: true}, nil)
+}
+
 // Pause asks the shim to freeze the container.
 func (s *Control) Pause(ctx context.Context) error {
 	return s.c.Do(ctx, http.MethodPost, "/v1/pause", struct{}{}, nil)

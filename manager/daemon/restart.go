@@ -111,6 +111,12 @@ func (d *Daemon) restart(ctx context.Context, e *entry, died time.Time) {
 
 var errRestartCancelled = errors.New("restart cancelled")
 
+// logKeeper is a shim client whose delete can leave the container's log,
+// so `cmctl logs` shows every run of a restarted container.
+type logKeeper interface {
+	DeleteKeepLogs(ctx context.Context) error
+}
+
 // waitShimGone waits, until ctx ends, for the shim process pid to exit.
 // A shim in this very process (the tests' fake) is gone once its control
 // socket is.
@@ -143,7 +149,12 @@ func waitShimGone(ctx context.Context, pid int, control string) {
 // can create a container of the same id.
 func (d *Daemon) dropOldShim(ctx context.Context, e *entry, s *manager.Snapshot) error {
 	if s.Control != "" {
-		err := d.shimCall(ctx, e, s.Control, "delete", func(ctx context.Context, c ShimClient) error { return c.Delete(ctx) })
+		err := d.shimCall(ctx, e, s.Control, "delete", func(ctx context.Context, c ShimClient) error {
+			if k, ok := c.(logKeeper); ok {
+				return k.DeleteKeepLogs(ctx)
+			}
+			return c.Delete(ctx)
+		})
 		if err == nil {
 			// It removes its files (socket, status, log) on its way out:
 			// the new shim's must not be among them.
