@@ -34,6 +34,13 @@ func cmdPs(c *cli, args []string) error {
 			states = append(states, s)
 		}
 	}
+	var tmpl *template.Template
+	if format != "" && format != "json" {
+		var err error
+		if tmpl, err = template.New("format").Parse(format); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+	}
 	var list []api.Container
 	var err error
 	if len(filters) > 0 {
@@ -45,8 +52,8 @@ func cmdPs(c *cli, args []string) error {
 		return err
 	}
 	switch {
-	case format != "" && format != "json":
-		return printTemplate(c.stdout, format, list)
+	case tmpl != nil:
+		return printTemplate(c.stdout, tmpl, list)
 	case c.json || format == "json":
 		return c.printJSON(list)
 	case quiet:
@@ -107,11 +114,7 @@ func ago(t time.Time) string {
 }
 
 // printTemplate prints each container through a Go template, one line each.
-func printTemplate(w io.Writer, format string, list []api.Container) error {
-	tmpl, err := template.New("format").Parse(format)
-	if err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
+func printTemplate(w io.Writer, tmpl *template.Template, list []api.Container) error {
 	for _, ct := range list {
 		var b strings.Builder
 		if err := tmpl.Execute(&b, ct); err != nil {
