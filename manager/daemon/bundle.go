@@ -71,7 +71,7 @@ func buildSpec(id, name string, req api.CreateRequest) (*specs.Spec, error) {
 		if l.Resources == nil {
 			l.Resources = &specs.LinuxResources{}
 		}
-		quota, period := int64(req.CPUs*cpuPeriod), uint64(cpuPeriod)
+		quota, period := cpuQuota(req.CPUs), uint64(cpuPeriod)
 		l.Resources.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
 	}
 	if req.Namespaces != nil {

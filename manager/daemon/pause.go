@@ -71,6 +71,9 @@ func (d *Daemon) freeze(ctx context.Context, e *entry, op manager.Op, from manag
 // cpuPeriod is the CFS period --cpus is a quota of, as docker's.
 const cpuPeriod = 100000
 
+// cpuQuota is the CFS quota of cpus CPUs per cpuPeriod.
+func cpuQuota(cpus float64) int64 { return int64(math.Round(cpus * cpuPeriod)) }
+
 // update checks the new limits, has the shim apply them, then records
 // them, so inspect shows them and a restart keeps them.
 func (d *Daemon) update(ctx context.Context, e *entry, req api.UpdateRequest) (*manager.Snapshot, error) {
@@ -142,7 +145,7 @@ func updateResources(req api.UpdateRequest) (*specs.LinuxResources, error) {
 		if math.IsNaN(*c) || *c <= 0 || *c > float64(goruntime.NumCPU()) {
 			return nil, badField("cpus", "%v: want a number of CPUs > 0 and at most %d (this host's)", *c, goruntime.NumCPU())
 		}
-		quota := int64(math.Round(*c * cpuPeriod))
+		quota := cpuQuota(*c)
 		period := uint64(cpuPeriod)
 		r.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
 	}
