@@ -271,6 +271,9 @@ func (d *Daemon) undelete(e *entry) {
 }
 
 func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, force bool) error {
+	if s = d.afterRestart(ctx, e, s); s == nil {
+		return ctx.Err()
+	}
 	deleted := false
 	if s.Control != "" {
 		if force && s.State != manager.Dead {

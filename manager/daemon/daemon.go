@@ -39,6 +39,8 @@ type Daemon struct {
 	draining       atomic.Bool
 	inflight       sync.RWMutex // read-held by every request; shutdown takes it to wait for them
 
+	restarting sync.Map // id → chan struct{} closed when its relaunch is done (restart.go)
+
 	// unprepared are containers reloaded in CREATING whose preparation
 	// never began before the daemon went down; Run queues it again.
 	unprepared []*entry

@@ -276,3 +276,24 @@ func TestLabelsAndFilters(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 3, "refused creates leave nothing")
 }
+
+// TestRemoveWhileRestarting: rm --force of a container its policy keeps
+// restarting leaves nothing: not its record, not a bundle a relaunch was
+// writing, and no restart afterwards.
+func TestRemoveWhileRestarting(t *testing.T) {
+	h := newHarness(t, "")
+	events, err := h.client.Events(ctxT(t), nil)
+	require.NoError(t, err)
+	defer events.Close()
+	c := h.createWith(api.CreateRequest{Args: []string{"exit", "1"}, Restart: "always"})
+	h.waitState(c.ID, manager.Ready)
+	_, err = h.client.Start(ctxT(t), c.ID)
+	require.NoError(t, err)
+	transitions(t, events, c.ID, manager.Creating, 2)
+	_, err = h.client.Delete(ctxT(t), c.ID, true)
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(h.cfg.StateDir, "containers", c.ID))
+	require.ErrorIs(t, err, os.ErrNotExist, "the container's directory is gone once rm answers")
+	_, err = h.client.Get(ctxT(t), c.ID)
+	require.Equal(t, http.StatusNotFound, api.StatusOf(err))
+}

@@ -75,6 +75,14 @@ func (d *Daemon) restart(ctx context.Context, e *entry, died time.Time) {
 	if !s.Changed.Equal(died) || !wantsRestart(e, s) || d.table.GetID(e.ID) != e {
 		return // stopped by a user, removed, or restarted already
 	}
+	done := make(chan struct{})
+	if _, busy := d.restarting.LoadOrStore(e.ID, done); busy {
+		return
+	}
+	defer func() {
+		d.restarting.Delete(e.ID)
+		close(done)
+	}()
 	if err := d.dropOldShim(ctx, e, s); err != nil {
 		d.log.Warn("restart: the old container stays; it is tried again at the next daemon start", "id", e.ID, "err", err)
 		return
@@ -110,6 +118,24 @@ func (d *Daemon) restart(ctx context.Context, e *entry, died time.Time) {
 }
 
 var errRestartCancelled = errors.New("restart cancelled")
+
+// afterRestart waits for a relaunch of e under way to finish, so rm sees
+// the new shim launched (or the restart given up), never a bundle being
+// written into a directory it removes. It returns the snapshot rm must
+// act on, or nil when ctx ended first.
+func (d *Daemon) afterRestart(ctx context.Context, e *entry, s *manager.Snapshot) *manager.Snapshot {
+	v, ok := d.restarting.Load(e.ID)
+	if !ok {
+		return s
+	}
+	select {
+	case <-v.(chan struct{}):
+	case <-ctx.Done():
+		return nil
+	}
+	now := *e.Snap()
+	return &now
+}
 
 // logKeeper is a shim client whose delete can leave the container's log,
 // so `cmctl logs` shows every run of a restarted container.
