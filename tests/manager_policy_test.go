@@ -104,6 +104,19 @@ func TestManagerRestartPolicy(t *testing.T) {
 		m.requireContainerGone(witness)
 	})
 
+	t.Run("rm --force of a container that keeps restarting leaves nothing", func(t *testing.T) {
+		m := m.in(t)
+		events, err := m.Client.Events(m.ctx(), nil)
+		require.NoError(t, err)
+		defer events.Close()
+		id := m.createCLI("--restart", "always", "--", "sh", "-c", "exit 1")
+		m.cmctlOK("start", id)
+		untilTransitions(t, events, id, manager.Creating, 2)
+		m.cmctlOK("rm", "--force", id)
+		m.requireContainerGone(id)
+		m.requireNoShims()
+	})
+
 	t.Run("always survives kill -9 of the manager during the back-off", func(t *testing.T) {
 		m := m.in(t)
 		events, err := m.Client.Events(m.ctx(), nil)
