@@ -26,6 +26,8 @@ type Facts struct {
 	Restarting   bool      `json:"restarting,omitempty"`   // relaunched: start it once READY
 	UserStopped  bool      `json:"userStopped,omitempty"`  // a client's stop or kill: never restarted
 	StartedAt    time.Time `json:"startedAt,omitzero"`     // when it last became RUNNING
+	// RestartPolicy is the policy an update set ("": the create request's).
+	RestartPolicy string `json:"restartPolicy,omitempty"`
 
 	// Limits changed by update since create (nil: as created).
 	Limits *Limits `json:"limits,omitempty"`

@@ -234,8 +234,9 @@ func TestManagerUpdate(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"update", id}, "cmctl: update: nothing to change: give memory, pids or cpus\n"},
+		{[]string{"update", id}, "cmctl: update: nothing to change: give memory, pids, cpus or restart\n"},
 		{[]string{"update", "--pids", "0", id}, "cmctl: pids: 0: want a number of processes > 0\n"},
+		{[]string{"update", "--restart", "sometimes", id}, "cmctl: restart: bad restart policy \"sometimes\": want no, on-failure[:N] or always\n"},
 		{[]string{"update", "--memory", "lots", id}, "cmctl: --memory: \"lots\": want a number of bytes, with an optional k, m or g\n"},
 	} {
 		r := m.cmctl(tt.args...)
@@ -243,6 +244,10 @@ func TestManagerUpdate(t *testing.T) {
 		require.Equal(t, tt.want, r.stderr, "%v", tt.args)
 	}
 	require.Equal(t, "33554432", cgroupFile(t, "memory", id, "memory.limit_in_bytes"), "refused updates change nothing")
+	m.cmctlOK("update", "--restart", "on-failure:1", id)
+	ct = m.inspect(id)
+	require.Equal(t, "on-failure:1", ct.Restart)
+	require.Equal(t, int64(32<<20), ct.Memory, "a policy update keeps the limits")
 
 	m.cmctlOK("kill", id)
 	m.cmctl("wait", id)
@@ -253,6 +258,9 @@ func TestManagerUpdate(t *testing.T) {
 	r = m.cmctl("update", "--memory", "16m", id)
 	require.Equal(t, 1, r.code)
 	require.Equal(t, "cmctl: container \""+id+"\": no such container\n", r.stderr)
+	r = m.cmctl("update", "--restart", "always", id)
+	require.Equal(t, 1, r.code)
+	require.Equal(t, "cmctl: container \""+id+"\": no such container\n", r.stderr, "a restart policy for a removed container")
 	m.requireContainerGone(id)
 }
 

@@ -19,14 +19,14 @@ var descriptions = map[string]string{
 		"signal is delivered when the shim thaws it).\n",
 	"resume": "Thaws all the processes of a PAUSED container; it is RUNNING again.\n",
 	"update": "Changes the cgroup limits of a READY, RUNNING or PAUSED container, through its\n" +
-		"shim and the runtime's update. Only the limits given change. inspect shows the\n" +
-		"new limits, and a restart by the restart policy keeps them.\n",
+		"shim and the runtime's update, or its restart policy. Only what is given\n" +
+		"changes. inspect shows the new values, and a restart by the policy keeps them.\n",
 }
 
 func init() {
 	commands["pause"] = command{"ID", "pause all the processes of a container", cmdPause}
 	commands["resume"] = command{"ID", "resume all the processes of a paused container", cmdResume}
-	commands["update"] = command{"[--memory SIZE] [--pids N] [--cpus FLOAT] ID", "update the cgroup limits of a container", cmdUpdate}
+	commands["update"] = command{"[--memory SIZE] [--pids N] [--cpus FLOAT] [--restart POLICY] ID", "update the cgroup limits or restart policy of a container", cmdUpdate}
 }
 
 func cmdPause(c *cli, args []string) error {
@@ -57,10 +57,12 @@ func cmdUpdate(c *cli, args []string) error {
 	var memory string
 	var pids int64
 	var cpus float64
+	var restart string
 	fs := c.flags("update")
 	fs.StringVarP(&memory, "memory", "m", "", "memory limit in bytes (suffixes k, m, g)")
 	fs.Int64Var(&pids, "pids", 0, "pids limit: how many processes the container may have")
 	fs.Float64Var(&cpus, "cpus", 0, "number of CPUs (CPU time per second: 1.5 is one and a half)")
+	fs.StringVar(&restart, "restart", "", "new restart policy: no, on-failure[:N] or always")
 	got, err := c.parse(fs, "update", args, 1, 1)
 	if err != nil {
 		return err
@@ -78,6 +80,9 @@ func cmdUpdate(c *cli, args []string) error {
 	}
 	if fs.Changed("cpus") {
 		req.CPUs = &cpus
+	}
+	if fs.Changed("restart") {
+		req.Restart = &restart
 	}
 	ct, err := c.client.Update(c.ctx, got[0], req)
 	if err != nil {

@@ -25,6 +25,7 @@
 //	POST   /v1/containers/{id}/pause     → 200 Container (PAUSED), once the shim froze it
 //	POST   /v1/containers/{id}/resume    → 200 Container (RUNNING), once the shim thawed it
 //	POST   /v1/containers/{id}/update    UpdateRequest → 200 Container with the new limits
+//	       or restart policy (READY, RUNNING or PAUSED)
 //	GET    /v1/containers?filter=KEY=VALUE[&filter=...] → 200 []Container every filter
 //	       matches: state=S, label=K or label=K=V, name=N, id=PREFIX (400 for another key)
 //

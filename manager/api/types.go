@@ -34,6 +34,8 @@ type UpdateRequest struct {
 	Memory *int64   `json:"memory,omitempty"`
 	Pids   *int64   `json:"pids,omitempty"`
 	CPUs   *float64 `json:"cpus,omitempty"`
+	// Restart replaces the restart policy (no, on-failure[:N], always).
+	Restart *string `json:"restart,omitempty"`
 }
 
 // Container is what the daemon knows about one container.

@@ -94,7 +94,7 @@ func matchAll(filters []filter, e *entry, s *manager.Snapshot) bool {
 
 // describe is what view adds about policies, labels and limits.
 func describe(c *api.Container, e *entry, s *manager.Snapshot) {
-	c.Restart = policy(e).String()
+	c.Restart = policy(e, s).String()
 	c.RestartCount = s.RestartCount
 	c.Labels = e.Spec.Labels
 	c.Memory, c.Pids, c.CPUs = e.Spec.Memory, e.Spec.Pids, e.Spec.CPUs

@@ -74,9 +74,18 @@ const cpuPeriod = 100000
 // cpuQuota is the CFS quota of cpus CPUs per cpuPeriod.
 func cpuQuota(cpus float64) int64 { return int64(math.Round(cpus * cpuPeriod)) }
 
-// update checks the new limits, has the shim apply them, then records
-// them, so inspect shows them and a restart keeps them.
+// update checks the new limits and restart policy, has the shim apply the
+// limits, then records both, so inspect shows them and a restart keeps
+// them.
 func (d *Daemon) update(ctx context.Context, e *entry, req api.UpdateRequest) (*manager.Snapshot, error) {
+	var restart string
+	if req.Restart != nil {
+		p, err := manager.ParseRestartPolicy(*req.Restart)
+		if err != nil {
+			return nil, badField("restart", "%v", err)
+		}
+		restart = p.String()
+	}
 	res, err := updateResources(req)
 	if err != nil {
 		return nil, err
@@ -85,25 +94,20 @@ func (d *Daemon) update(ctx context.Context, e *entry, req api.UpdateRequest) (*
 	if err := manager.CheckOp(e.ID, manager.OpUpdate, s.State); err != nil {
 		return nil, err
 	}
-	err = d.exec.Do(ctx, func(ctx context.Context) error {
-		return d.shimCall(ctx, e, s.Control, "update", func(ctx context.Context, c ShimClient) error {
-			t, err := tuner(c)
-			if err != nil {
-				return err
-			}
-			return t.Update(ctx, res)
-		})
-	})
-	var shimErr *api.Error
-	if errors.As(err, &shimErr) && shimErr.Status == http.StatusBadRequest {
-		// The runtime refused the limits: the request is what is wrong.
-		return nil, badField("update", "%s", shimErr.Message)
+	if res != nil {
+		err = d.callUpdate(ctx, e, s, res)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return d.change(e, manager.Client, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
 		f := *cur.Facts
+		if restart != "" {
+			f.RestartPolicy = restart
+		}
+		if res == nil {
+			return cur.State, &f, nil
+		}
 		l := manager.Limits{Memory: e.Spec.Memory, Pids: e.Spec.Pids, CPUs: e.Spec.CPUs}
 		if cur.Limits != nil {
 			l = *cur.Limits
@@ -122,12 +126,35 @@ func (d *Daemon) update(ctx context.Context, e *entry, req api.UpdateRequest) (*
 	})
 }
 
+// callUpdate has the shim apply new resources.
+func (d *Daemon) callUpdate(ctx context.Context, e *entry, s *manager.Snapshot, res *specs.LinuxResources) error {
+	err := d.exec.Do(ctx, func(ctx context.Context) error {
+		return d.shimCall(ctx, e, s.Control, "update", func(ctx context.Context, c ShimClient) error {
+			t, err := tuner(c)
+			if err != nil {
+				return err
+			}
+			return t.Update(ctx, res)
+		})
+	})
+	var shimErr *api.Error
+	if errors.As(err, &shimErr) && shimErr.Status == http.StatusBadRequest {
+		// The runtime refused the limits: the request is what is wrong.
+		return badField("update", "%s", shimErr.Message)
+	}
+	return err
+}
+
 // updateResources turns an update request into the linux.resources the
-// runtime's update takes, refusing values that make no limit.
+// runtime's update takes (nil: no limit changes), refusing values that
+// make no limit.
 func updateResources(req api.UpdateRequest) (*specs.LinuxResources, error) {
 	var r specs.LinuxResources
 	if req.Memory == nil && req.Pids == nil && req.CPUs == nil {
-		return nil, badField("update", "nothing to change: give memory, pids or cpus")
+		if req.Restart != nil {
+			return nil, nil
+		}
+		return nil, badField("update", "nothing to change: give memory, pids, cpus or restart")
 	}
 	if m := req.Memory; m != nil {
 		if *m <= 0 {

@@ -197,18 +197,26 @@ func TestUpdate(t *testing.T) {
 		req  api.UpdateRequest
 		want string
 	}{
-		{api.UpdateRequest{}, "update: nothing to change: give memory, pids or cpus"},
+		{api.UpdateRequest{}, "update: nothing to change: give memory, pids, cpus or restart"},
 		{api.UpdateRequest{Memory: ptr(int64(-1))}, "memory: -1: want a number of bytes > 0"},
 		{api.UpdateRequest{Pids: ptr(int64(0))}, "pids: 0: want a number of processes > 0"},
 		{api.UpdateRequest{CPUs: ptr(-1.0)}, "cpus: -1: want a number of CPUs > 0"},
+		{api.UpdateRequest{Restart: ptr("on-failure:-1")}, `restart: bad restart policy "on-failure:-1"`},
 	} {
 		_, err := h.client.Update(ctxT(t), c.ID, tt.req)
 		require.Equal(t, http.StatusBadRequest, api.StatusOf(err), "%v", err)
 		require.ErrorContains(t, err, tt.want)
 	}
+	require.Equal(t, "no", h.get(c.ID).Restart)
+	u, err = h.client.Update(ctxT(t), c.ID, api.UpdateRequest{Restart: ptr("on-failure:3")})
+	require.NoError(t, err)
+	require.Equal(t, "on-failure:3", u.Restart)
+	require.Equal(t, mem, u.Memory, "a policy update keeps the limits")
+
 	_, err = h.client.Kill(ctxT(t), c.ID, "KILL")
 	require.NoError(t, err)
 	h.waitState(c.ID, manager.Dead)
+	require.Equal(t, 0, h.get(c.ID).RestartCount, "killed by a user: not restarted")
 	_, err = h.client.Update(ctxT(t), c.ID, api.UpdateRequest{Memory: &mem})
 	require.Equal(t, http.StatusConflict, api.StatusOf(err))
 	require.EqualError(t, err, "cannot update container "+c.ID+": it is DEAD (update needs READY or RUNNING or PAUSED)")
@@ -216,6 +224,8 @@ func TestUpdate(t *testing.T) {
 	require.NoError(t, err)
 	_, err = h.client.Update(ctxT(t), c.ID, api.UpdateRequest{Memory: &mem})
 	require.Equal(t, http.StatusNotFound, api.StatusOf(err), "%v", err)
+	_, err = h.client.Update(ctxT(t), c.ID, api.UpdateRequest{Restart: ptr("always")})
+	require.Equal(t, http.StatusNotFound, api.StatusOf(err), "a restart policy for a removed container: %v", err)
 }
 
 func ptr[T any](v T) *T { return &v }

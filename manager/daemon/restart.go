@@ -21,9 +21,14 @@ import (
 // the exit in the facts), so pending restarts survive the daemon's
 // restart, kill -9 included.
 
-// policy is the container's restart policy; create checked it parses.
-func policy(e *entry) manager.RestartPolicy {
-	p, err := manager.ParseRestartPolicy(e.Spec.Restart)
+// policy is the container's restart policy at s: its create request's, or
+// the one an update set. Both were checked to parse.
+func policy(e *entry, s *manager.Snapshot) manager.RestartPolicy {
+	name := e.Spec.Restart
+	if s.RestartPolicy != "" {
+		name = s.RestartPolicy
+	}
+	p, err := manager.ParseRestartPolicy(name)
 	if err != nil {
 		return manager.RestartPolicy{Name: manager.RestartNo}
 	}
@@ -44,7 +49,7 @@ func restartBackoff(s *manager.Snapshot) int {
 // not: the same launch would fail again.
 func wantsRestart(e *entry, s *manager.Snapshot) bool {
 	return s.State == manager.Dead && !s.Deleting && s.Error == "" &&
-		policy(e).Restarts(s.ExitCode, s.RestartCount, s.UserStopped)
+		policy(e, s).Restarts(s.ExitCode, s.RestartCount, s.UserStopped)
 }
 
 // scheduleRestart queues the restart of a DEAD container at its exit
@@ -57,7 +62,7 @@ func (d *Daemon) scheduleRestart(e *entry, s *manager.Snapshot) {
 	}
 	died := s.Changed
 	delay := manager.Backoff(restartBackoff(s)) - time.Since(died)
-	d.log.Info("restart scheduled", "id", e.ID, "policy", policy(e).String(), "in", max(delay, 0).Round(time.Millisecond), "restarts", s.RestartCount)
+	d.log.Info("restart scheduled", "id", e.ID, "policy", policy(e, s).String(), "in", max(delay, 0).Round(time.Millisecond), "restarts", s.RestartCount)
 	time.AfterFunc(max(delay, 0), func() {
 		err := d.exec.Submit(d.requests, func(ctx context.Context) { d.restart(ctx, e, died) })
 		if err != nil {
@@ -250,7 +255,7 @@ func stopsForGood(sig syscall.Signal) bool {
 // kill ends the program for good, so the exit that follows is not
 // restarted. Containers without a restart policy need no such record.
 func (d *Daemon) markUserStopped(e *entry, sig syscall.Signal) (*manager.Snapshot, error) {
-	if !stopsForGood(sig) || policy(e).Name == manager.RestartNo {
+	if !stopsForGood(sig) || policy(e, e.Snap()).Name == manager.RestartNo {
 		return e.Snap(), nil
 	}
 	return d.change(e, manager.Client, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
