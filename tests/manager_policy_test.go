@@ -48,6 +48,15 @@ func untilTransitions(t *testing.T, events *api.EventStream, id string, to manag
 	return seen
 }
 
+// shortTempDir is a temporary directory whose name, unlike a subtest's
+// t.TempDir, leaves room for the sockets under it (108 bytes at most).
+func shortTempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "cm-policy-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // cgroupFile reads one file of the container's v1 controller directory.
 func cgroupFile(t *testing.T, controller, id, file string) string {
 	t.Helper()
@@ -118,7 +127,8 @@ func TestManagerRestartPolicy(t *testing.T) {
 	})
 
 	t.Run("always survives kill -9 of the manager during the back-off", func(t *testing.T) {
-		m := m.in(t)
+		// A manager of its own: the one it kills and restarts is then the one its cleanup ends.
+		m := startManager(t, shortTempDir(t), "--heartbeat", "200ms", "--restart-grace", "5s")
 		events, err := m.Client.Events(m.ctx(), nil)
 		require.NoError(t, err)
 		id := m.createCLI("--restart", "always", "--", "sh", "-c", "sleep 1; exit 1")
@@ -154,7 +164,8 @@ func TestManagerPause(t *testing.T) {
 	m := startManager(t, t.TempDir(), "--heartbeat", "200ms")
 
 	t.Run("pause freezes, resume thaws, a paused container survives the manager's restart", func(t *testing.T) {
-		m := m.in(t)
+		// A manager of its own: the one it kills and restarts is then the one its cleanup ends.
+		m := startManager(t, shortTempDir(t), "--heartbeat", "200ms")
 		id := m.createCLI("--", "sleep", "1000")
 		m.cmctlOK("start", id)
 		require.Equal(t, id, m.cmctlOK("pause", id))
