@@ -17,15 +17,18 @@ const (
 	Shim
 	// Watchdog marks LOST the containers whose shim went silent.
 	Watchdog
+	// Restarter relaunches a DEAD container its restart policy says to
+	// restart, after the back-off.
+	Restarter
 )
 
 var actorNames = []struct {
 	a    Actor
 	name string
-}{{Client, "client"}, {Executor, "executor"}, {Shim, "shim"}, {Watchdog, "watchdog"}}
+}{{Client, "client"}, {Executor, "executor"}, {Shim, "shim"}, {Watchdog, "watchdog"}, {Restarter, "restart"}}
 
 // Actors lists every single actor.
-func Actors() []Actor { return []Actor{Client, Executor, Shim, Watchdog} }
+func Actors() []Actor { return []Actor{Client, Executor, Shim, Watchdog, Restarter} }
 
 // String names the actors in a set: "executor|shim".
 func (a Actor) String() string {

@@ -19,6 +19,25 @@ type Facts struct {
 	StopDeadline time.Time `json:"stopDeadline,omitzero"` // when a stop turns into SIGKILL
 	Changed      time.Time `json:"changed,omitzero"`      // when the state last changed
 	Deleting     bool      `json:"-"`                     // rm has begun; shims get "unknown container"
+
+	// Restart policy bookkeeping (see RestartPolicy).
+	RestartCount int       `json:"restartCount,omitempty"` // restarts so far
+	Backoff      int       `json:"backoff,omitempty"`      // restarts in a row that did not stay up
+	Restarting   bool      `json:"restarting,omitempty"`   // relaunched: start it once READY
+	UserStopped  bool      `json:"userStopped,omitempty"`  // a client's stop or kill: never restarted
+	StartedAt    time.Time `json:"startedAt,omitzero"`     // when it last became RUNNING
+	// RestartPolicy is the policy an update set ("": the create request's).
+	RestartPolicy string `json:"restartPolicy,omitempty"`
+
+	// Limits changed by update since create (nil: as created).
+	Limits *Limits `json:"limits,omitempty"`
+}
+
+// Limits are a container's cgroup limits as last set; 0 is no limit.
+type Limits struct {
+	Memory int64   `json:"memory,omitempty"` // bytes
+	Pids   int64   `json:"pids,omitempty"`
+	CPUs   float64 `json:"cpus,omitempty"` // CPU time per second of wall time
 }
 
 // Snapshot is one immutable version of a container's status: its state

@@ -31,7 +31,13 @@ const (
 	Dead
 	// Lost: the shim has been silent longer than its TTL; status unknown.
 	Lost
+	// Paused: a client paused it; every process of its cgroup is frozen
+	// (the freezer) until resume. Last in value so older numbers stay.
+	Paused
 )
+
+// lastState is the highest state value, for arrays indexed by state.
+const lastState = Paused
 
 var stateNames = [...]string{
 	Creating: "CREATING",
@@ -40,14 +46,15 @@ var stateNames = [...]string{
 	Stopping: "STOPPING",
 	Dead:     "DEAD",
 	Lost:     "LOST",
+	Paused:   "PAUSED",
 }
 
 // States lists every state in life order.
 func States() []State {
-	return []State{Creating, Ready, Running, Stopping, Dead, Lost}
+	return []State{Creating, Ready, Running, Paused, Stopping, Dead, Lost}
 }
 
-func (s State) valid() bool { return s >= Creating && s <= Lost }
+func (s State) valid() bool { return s >= Creating && s <= lastState }
 
 func (s State) String() string {
 	if !s.valid() {
@@ -63,7 +70,11 @@ func ParseState(name string) (State, error) {
 			return s, nil
 		}
 	}
-	return 0, fmt.Errorf("%w %q (want one of %s)", ErrUnknownState, name, strings.Join(stateNames[1:], ", "))
+	var names []string
+	for _, s := range States() {
+		names = append(names, stateNames[s])
+	}
+	return 0, fmt.Errorf("%w %q (want one of %s)", ErrUnknownState, name, strings.Join(names, ", "))
 }
 
 // MarshalText writes the state's name, so JSON carries "RUNNING", not 3.

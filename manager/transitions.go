@@ -34,6 +34,21 @@ var transitions = []Transition{
 	{Lost, Running, Shim, "heard from again"},
 	{Lost, Stopping, Shim, "heard from again"},
 	{Lost, Dead, Shim, "reports DEAD"},
+
+	// Pause and resume: the client asks, the shim freezes or thaws the
+	// cgroup and reports; stop thaws after signalling, so a paused
+	// container can be stopped, killed and removed.
+	{Running, Paused, Shim, "reports PAUSED (pause)"},
+	{Paused, Running, Shim, "reports RUNNING (resume, or thawed by kill)"},
+	{Paused, Stopping, Client, "stop"},
+	{Paused, Dead, Shim, "reports DEAD"},
+	{Paused, Lost, Watchdog, "silent for the TTL"},
+	{Lost, Paused, Shim, "heard from again"},
+
+	// A restart policy relaunches a DEAD container after its back-off: a
+	// new shim creates it again (CREATING → READY) and the restarter
+	// starts it (READY → RUNNING, as the shim reports).
+	{Dead, Creating, Restarter, "the policy says so, after the back-off"},
 }
 
 // Op is something a client asks for that is not itself a transition, or
@@ -48,6 +63,9 @@ const (
 	OpDelete Op = "rm"
 	OpStats  Op = "stats"
 	OpExec   Op = "exec"
+	OpPause  Op = "pause"
+	OpResume Op = "resume"
+	OpUpdate Op = "update"
 )
 
 // Operation says in which states a client operation is accepted.
@@ -60,16 +78,19 @@ type Operation struct {
 var operations = []Operation{
 	{OpCreate, nil, "a new container starts in CREATING"},
 	{OpStart, []State{Ready}, "asks the shim to start; the shim reports RUNNING"},
-	{OpStop, []State{Running}, "RUNNING → STOPPING, the stop signal, SIGKILL after the grace period"},
-	{OpKill, []State{Ready, Running, Stopping}, "sends a signal through the shim; the shim reports what follows"},
+	{OpStop, []State{Running, Paused}, "→ STOPPING, the stop signal (a PAUSED one is thawed after it), SIGKILL after the grace period"},
+	{OpKill, []State{Ready, Running, Stopping, Paused}, "sends a signal through the shim; the shim reports what follows"},
 	{OpExec, []State{Running}, "runs another process through the shim; the container's state does not change"},
 	{OpDelete, []State{Dead, Lost}, "forgets the container (rm --force: in any state, killing it first)"},
-	{OpStats, []State{Running, Stopping}, "reads what its cgroup says it uses; its program must be running"},
+	{OpStats, []State{Running, Stopping, Paused}, "reads what its cgroup says it uses; its program must exist"},
+	{OpPause, []State{Running}, "asks the shim to freeze the cgroup; the shim reports PAUSED"},
+	{OpResume, []State{Paused}, "asks the shim to thaw the cgroup; the shim reports RUNNING"},
+	{OpUpdate, []State{Ready, Running, Paused}, "asks the shim to change the cgroup limits; recorded for inspect"},
 }
 
 // allowed[from][to] holds the actors allowed to make that transition; the
 // array makes the check on every transition a lookup.
-var allowed [Lost + 1][Lost + 1]Actor
+var allowed [lastState + 1][lastState + 1]Actor
 
 func init() {
 	for _, t := range transitions {
@@ -115,10 +136,11 @@ func CheckOp(id string, op Op, s State) error {
 	return &IllegalError{ID: id, From: s, Op: op}
 }
 
-// Terminal reports whether no transition leaves s: only rm does.
+// Terminal reports whether no transition leaves s: only rm does, or a
+// restart policy (the container's own choice, not the table's).
 func Terminal(s State) bool {
-	for to := Creating; to <= Lost; to++ {
-		if allowed[s][to] != 0 {
+	for to := Creating; to <= lastState; to++ {
+		if allowed[s][to]&^Restarter != 0 {
 			return false
 		}
 	}

@@ -33,6 +33,7 @@ func TestTableShape(t *testing.T) {
 		{Creating, false, true},
 		{Ready, false, true},
 		{Running, false, true},
+		{Paused, false, true},
 		{Stopping, false, true},
 		{Dead, true, false},
 		{Lost, false, false},
@@ -77,9 +78,17 @@ func TestCheckOp(t *testing.T) {
 		{OpStart, Ready, ""},
 		{OpStart, Running, "cannot start container c1: it is RUNNING (start needs READY)"},
 		{OpStop, Running, ""},
-		{OpStop, Stopping, "cannot stop container c1: it is STOPPING (stop needs RUNNING)"},
+		{OpStop, Stopping, "cannot stop container c1: it is STOPPING (stop needs RUNNING or PAUSED)"},
 		{OpKill, Stopping, ""},
-		{OpKill, Dead, "cannot kill container c1: it is DEAD (kill needs READY or RUNNING or STOPPING)"},
+		{OpKill, Dead, "cannot kill container c1: it is DEAD (kill needs READY or RUNNING or STOPPING or PAUSED)"},
+		{OpKill, Paused, ""},
+		{OpStop, Paused, ""},
+		{OpPause, Running, ""},
+		{OpPause, Ready, "cannot pause container c1: it is READY (pause needs RUNNING)"},
+		{OpResume, Paused, ""},
+		{OpResume, Running, "cannot resume container c1: it is RUNNING (resume needs PAUSED)"},
+		{OpUpdate, Paused, ""},
+		{OpUpdate, Dead, "cannot update container c1: it is DEAD (update needs READY or RUNNING or PAUSED)"},
 		{OpDelete, Lost, ""},
 		{OpDelete, Running, "cannot rm container c1: it is RUNNING (rm needs DEAD or LOST)"},
 	}
@@ -106,6 +115,9 @@ func TestReported(t *testing.T) {
 		{Lost, Running, Running, Running},
 		{Lost, Stopping, Dead, Dead},
 		{Running, 0, Dead, Dead},
+		{Running, 0, Paused, Paused},
+		{Paused, 0, Running, Running},
+		{Lost, Paused, Paused, Paused},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, Reported(tt.current, tt.lostFrom, tt.reported), "%+v", tt)
@@ -135,8 +147,85 @@ func TestParseState(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, s.String(), string(b))
 	}
-	_, err := ParseState("PAUSED")
-	require.ErrorContains(t, err, `unknown state "PAUSED"`)
+	_, err := ParseState("FROZEN")
+	require.ErrorContains(t, err, `unknown state "FROZEN" (want one of CREATING, READY, RUNNING, PAUSED, STOPPING, DEAD, LOST)`)
 	_, err = State(0).MarshalText()
 	require.Error(t, err)
+}
+
+func TestPauseAndRestartEdges(t *testing.T) {
+	// Pause and resume are the shim's word; stop leaves PAUSED as it leaves
+	// RUNNING; only the restarter brings a DEAD container back, and that
+	// does not make DEAD less final to anyone else.
+	require.True(t, Allowed(Running, Paused, Shim))
+	require.False(t, Allowed(Running, Paused, Client))
+	require.True(t, Allowed(Paused, Running, Shim))
+	require.True(t, Allowed(Paused, Stopping, Client))
+	require.True(t, Allowed(Paused, Dead, Shim))
+	require.True(t, Allowed(Dead, Creating, Restarter))
+	require.False(t, Allowed(Dead, Creating, Client|Executor|Shim|Watchdog))
+	require.False(t, Allowed(Ready, Paused, Shim))
+	require.True(t, Terminal(Dead))
+	require.Equal(t, "restart", Restarter.String())
+}
+
+func TestParseRestartPolicy(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+		max               int
+	}{
+		{"", "no", "", 0},
+		{"no", "no", "", 0},
+		{"always", "always", "", 0},
+		{"on-failure", "on-failure", "", 0},
+		{"on-failure:3", "on-failure:3", "", 3},
+		{"on-failure:-1", "", `bad restart policy "on-failure:-1": the maximum after on-failure: must be a whole number ≥ 0`, 0},
+		{"on-failure:x", "", `bad restart policy "on-failure:x"`, 0},
+		{"always:2", "", `bad restart policy "always:2": only on-failure takes a maximum`, 0},
+		{"sometimes", "", `bad restart policy "sometimes": want no, on-failure[:N] or always`, 0},
+	}
+	for _, tt := range tests {
+		p, err := ParseRestartPolicy(tt.in)
+		if tt.wantErr != "" {
+			require.ErrorContains(t, err, tt.wantErr, tt.in)
+			require.ErrorIs(t, err, ErrBadRestartPolicy)
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		require.Equal(t, tt.want, p.String())
+		require.Equal(t, tt.max, p.Max)
+	}
+}
+
+func TestRestartDecision(t *testing.T) {
+	always := RestartPolicy{Name: RestartAlways}
+	onFail2 := RestartPolicy{Name: RestartOnFailure, Max: 2}
+	onFail := RestartPolicy{Name: RestartOnFailure}
+	no := RestartPolicy{Name: RestartNo}
+	tests := []struct {
+		p              RestartPolicy
+		exit, restarts int
+		userStopped    bool
+		want           bool
+	}{
+		{always, 0, 100, false, true},
+		{always, 137, 0, true, false},
+		{onFail2, 3, 0, false, true},
+		{onFail2, 3, 1, false, true},
+		{onFail2, 3, 2, false, false},
+		{onFail2, 0, 0, false, false},
+		{onFail, 1, 1000, false, true},
+		{no, 1, 0, false, false},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, tt.p.Restarts(tt.exit, tt.restarts, tt.userStopped), "%+v", tt)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	require.Equal(t, BackoffFirst, Backoff(0))
+	require.Equal(t, 2*BackoffFirst, Backoff(1))
+	require.Equal(t, 8*BackoffFirst, Backoff(3))
+	require.Equal(t, BackoffMax, Backoff(20))
+	require.Equal(t, BackoffMax, Backoff(1000))
 }

@@ -42,6 +42,9 @@ func (s *Shim) controlHandler() http.Handler {
 	mux.HandleFunc("POST "+PathKillAll, s.handleKillAll)
 	mux.HandleFunc("POST "+PathDelete, s.handleDelete)
 	mux.HandleFunc("POST "+PathExec, s.handleExec)
+	mux.HandleFunc("POST "+PathPause, s.handlePause)
+	mux.HandleFunc("POST "+PathResume, s.handleResume)
+	mux.HandleFunc("POST "+PathUpdate, s.handleUpdate)
 	mux.HandleFunc("GET "+PathState, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, s.current())
 	})
@@ -88,6 +91,7 @@ func (s *Shim) kill(w http.ResponseWriter, sig unix.Signal, all bool) {
 		replyError(w, err)
 		return
 	}
+	s.thawAfterSignal()
 	reply(w, http.StatusOK, struct{}{})
 }
 
@@ -109,6 +113,7 @@ func (s *Shim) handleDelete(w http.ResponseWriter, r *http.Request) {
 		replyError(w, err)
 		return
 	}
+	s.keepLogs.Store(req.KeepLogs)
 	log.Printf("deleted by the manager")
 	reply(w, http.StatusOK, struct{}{})
 	s.stop()

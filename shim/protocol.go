@@ -45,6 +45,9 @@ import (
 // A process that cannot be started is an Error frame and Exit 127 (not
 // found) or 126 (cannot be run); a connection that breaks before Exit
 // gets the process killed.
+//	POST /v1/pause                       → 200 (freeze the cgroup; reports PAUSED)
+//	POST /v1/resume                      → 200 (thaw the cgroup; reports RUNNING)
+//	POST /v1/update  linux.resources     → 200 (the runtime's update)
 //
 // Errors are {"error": "..."}: 409 when the container is not in a state
 // that allows the request, 400 for a bad request, 500 otherwise.
@@ -71,17 +74,23 @@ const (
 	PathDelete  = "/v1/delete"
 	PathState   = "/v1/state"
 	PathExec    = "/v1/exec"
+	PathPause   = "/v1/pause"
+	PathResume  = "/v1/resume"
+	PathUpdate  = "/v1/update"
 )
 
 // State is the container's life as the shim sees it. It only moves
 // forward: READY, then RUNNING, then DEAD (READY may go straight to DEAD
-// when the init dies before start).
+// when the init dies before start), with RUNNING ⇄ PAUSED on the way.
 type State string
 
 const (
 	StateReady   State = "READY"   // created, its init waits for start
 	StateRunning State = "RUNNING" // the user's program was started
 	StateDead    State = "DEAD"    // the init has exited; see ExitStatus
+	// StatePaused: RUNNING, with every process frozen by the cgroup
+	// freezer; resume (or a signal, which thaws it) makes it RUNNING again.
+	StatePaused State = "PAUSED"
 )
 
 // ExitStatus is how the container's init ended. A process killed by
@@ -142,6 +151,10 @@ type SignalRequest struct {
 // container that is not DEAD is only deleted with Force (it is killed).
 type DeleteRequest struct {
 	Force bool `json:"force"`
+	// KeepLogs leaves container.log (and container.log.1) in the state
+	// directory: the manager relaunches the container, whose new shim
+	// appends to them, so logs span restarts.
+	KeepLogs bool `json:"keepLogs,omitempty"`
 }
 
 // ControlReply is the answer to a successful start.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,6 +40,8 @@ type Shim struct {
 	quitOnce sync.Once
 
 	logDone chan struct{} // closed once the container's output is all in the log
+
+	keepLogs atomic.Bool // delete asked to leave the log files (a restart)
 }
 
 // Run is the daemon: it creates the container, calls ready (with nil, or
@@ -235,6 +238,9 @@ func (s *Shim) stop() { s.quitOnce.Do(func() { close(s.quit) }) }
 // manager wrote, say) are not ours to delete.
 func (s *Shim) removeFiles() {
 	for _, name := range []string{ControlSocket, StatusFile, LogFile, OldLogFile, ShimLogFile} {
+		if s.keepLogs.Load() && (name == LogFile || name == OldLogFile) {
+			continue
+		}
 		if err := os.Remove(s.opts.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			log.Printf("clean up: %v", err)
 		}

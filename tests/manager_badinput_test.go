@@ -75,8 +75,8 @@ func TestManagerBadInput(t *testing.T) {
 			want string
 		}{
 			{[]string{"start", ct.ID}, "cannot start container " + ct.ID + ": it is DEAD (start needs READY)"},
-			{[]string{"stop", ct.ID}, "cannot stop container " + ct.ID + ": it is DEAD (stop needs RUNNING)"},
-			{[]string{"kill", ct.ID, "TERM"}, "cannot kill container " + ct.ID + ": it is DEAD (kill needs READY or RUNNING or STOPPING)"},
+			{[]string{"stop", ct.ID}, "cannot stop container " + ct.ID + ": it is DEAD (stop needs RUNNING or PAUSED)"},
+			{[]string{"kill", ct.ID, "TERM"}, "cannot kill container " + ct.ID + ": it is DEAD (kill needs READY or RUNNING or STOPPING or PAUSED)"},
 		} {
 			requireOneLineError(t, m.cmctl(tc.args...), "cmctl: "+tc.want)
 		}

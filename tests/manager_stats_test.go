@@ -167,7 +167,7 @@ while :; do :; done`
 	m.cmctlOK("kill", ct.ID)
 	m.waitState(ct.ID, manager.Dead)
 	requireOneLineError(t, m.cmctl("stats", "--no-stream", ct.ID),
-		"cmctl: cannot stats container "+ct.ID+": it is DEAD (stats needs RUNNING or STOPPING)")
+		"cmctl: cannot stats container "+ct.ID+": it is DEAD (stats needs RUNNING or STOPPING or PAUSED)")
 	_, err = m.Client.Stats(m.ctx(), ct.ID)
 	require.Equal(t, http.StatusConflict, api.StatusOf(err), "%v", err)
 	metrics = scrape(t, m)
@@ -193,7 +193,7 @@ func TestManagerStatsBadInput(t *testing.T) {
 
 	ready := m.create(api.CreateRequest{Args: []string{"true"}})
 	requireOneLineError(t, m.cmctl("stats", "--no-stream", ready.ID),
-		"cmctl: cannot stats container "+ready.ID+": it is READY (stats needs RUNNING or STOPPING)")
+		"cmctl: cannot stats container "+ready.ID+": it is READY (stats needs RUNNING or STOPPING or PAUSED)")
 	status, _, err = m.Client.Raw(m.ctx(), http.MethodPost, "/v1/containers/"+ready.ID+"/stats", nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusMethodNotAllowed, status)

@@ -32,6 +32,7 @@ func cmdCreate(c *cli, args []string) error {
 	var memory string
 	var detach bool
 	var publish []string
+	var labels []string
 	fs := c.flags("create")
 	fs.StringVar(&req.Name, "name", "", "a unique name")
 	fs.StringVar(&req.Rootfs, "rootfs", "", "root filesystem directory (a default OCI config is written for it)")
@@ -45,8 +46,14 @@ func cmdCreate(c *cli, args []string) error {
 	fs.BoolVarP(&detach, "detach", "d", false, "print the id at once, while the container is still CREATING")
 	fs.StringVar(&req.Network, "network", "", "none (own namespace, loopback only), host (the host's) or bridge (an address on the daemon's bridge)")
 	fs.StringArrayVarP(&publish, "publish", "p", nil, "HOSTPORT:CONTAINERPORT[/tcp|/udp]: publish a container port on the host (repeatable; --network bridge)")
+	fs.StringVar(&req.Restart, "restart", "", "restart policy when it exits: no, on-failure[:N] (N restarts at most) or always")
+	fs.StringArrayVarP(&labels, "label", "l", nil, "KEY=VALUE metadata (repeatable), for ps --filter label=KEY=VALUE")
+	fs.Float64Var(&req.CPUs, "cpus", 0, "number of CPUs (CPU time per second: 1.5 is one and a half)")
 	cmd, err := c.parse(fs, "create", args, 0, -1)
 	if err != nil {
+		return err
+	}
+	if req.Labels, err = parseLabels(labels); err != nil {
 		return err
 	}
 	req.Args = cmd

@@ -31,12 +31,12 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"create":  {"[--name NAME] (--rootfs DIR | --bundle DIR) [--memory BYTES] [--pids N] [--init] [--network none|host|bridge] [-p HOSTPORT:CONTAINERPORT]... -- CMD [ARG...]", "create a container; prints its id once it is READY", cmdCreate},
+		"create":  {"[--name NAME] (--rootfs DIR | --bundle DIR) [--memory BYTES] [--pids N] [--cpus FLOAT] [--init] [--restart POLICY] [--label KEY=VALUE]... [--network none|host|bridge] [-p HOSTPORT:CONTAINERPORT]... -- CMD [ARG...]", "create a container; prints its id once it is READY", cmdCreate},
 		"start":   {"ID", "start a READY container", cmdStart},
 		"stop":    {"[--time SECONDS] [--signal SIG] ID", "stop signal, then SIGKILL after the grace period; waits until it is DEAD", cmdStop},
 		"kill":    {"ID [SIGNAL]", "send a signal (default KILL): TERM, SIGTERM or 15", cmdKill},
 		"rm":      {"[--force] ID", "forget a DEAD or LOST container (--force: any, killing it)", cmdRm},
-		"ps":      {"[--state STATE] [--quiet]", "list containers", cmdPs},
+		"ps":      {"[--state STATE] [--filter KEY=VALUE]... [--format json|TEMPLATE] [--quiet]", "list containers", cmdPs},
 		"inspect": {"ID", "print a container as JSON", cmdInspect},
 		"logs":    {"[--follow] ID", "print a container's output", cmdLogs},
 		"events":  {"[--since SEQ]", "stream events as NDJSON", cmdEvents},
@@ -132,7 +132,11 @@ func (c *cli) flags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("cmctl "+name, pflag.ContinueOnError)
 	fs.AddFlagSet(c.globalFlags())
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "usage: cmctl %s %s\n%s", name, commands[name].usage, fs.FlagUsages())
+		fmt.Fprintf(c.stderr, "usage: cmctl %s %s\n", name, commands[name].usage)
+		if d := descriptions[name]; d != "" {
+			fmt.Fprintf(c.stderr, "\n%s\n", d)
+		}
+		fmt.Fprint(c.stderr, fs.FlagUsages())
 	}
 	fs.SetOutput(c.stderr)
 	return fs

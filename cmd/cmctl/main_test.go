@@ -33,6 +33,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--socket", "/nonexistent/cm.sock", "ps"}, 1, "cmctl: GET /v1/containers: dial unix /nonexistent/cm.sock: connect: no such file or directory\n"},
 		{[]string{"ps", "--socket", "/nonexistent/after.sock"}, 1, "cmctl: GET /v1/containers: dial unix /nonexistent/after.sock: connect: no such file or directory\n"},
 		{[]string{"create", "--memory", "lots", "--rootfs", "/", "sh"}, 1, "cmctl: --memory: \"lots\": want a number of bytes, with an optional k, m or g\n"},
+		{[]string{"pause"}, 1, "cmctl: usage: cmctl pause ID\n"},
+		{[]string{"resume", "a", "b"}, 1, "cmctl: usage: cmctl resume ID\n"},
+		{[]string{"update", "--memory", "lots", "c1"}, 1, "cmctl: --memory: \"lots\": want a number of bytes, with an optional k, m or g\n"},
+		{[]string{"create", "--label", "=x", "--rootfs", "/", "sh"}, 1, "cmctl: --label \"=x\": want KEY=VALUE\n"},
+		{[]string{"ps", "--format", "{{.Nope"}, 1, "cmctl: --format: template: format:1: unclosed action\n"},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer

@@ -5,17 +5,22 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"text/template"
 	"time"
 
 	"cm/manager"
+	"cm/manager/api"
 )
 
 func cmdPs(c *cli, args []string) error {
-	var state string
+	var state, format string
 	var quiet bool
+	var filters []string
 	fs := c.flags("ps")
 	fs.StringVar(&state, "state", "", "only containers in this state (or STATE,STATE)")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "print ids only")
+	fs.StringArrayVarP(&filters, "filter", "f", nil, "only containers that match, all filters together (repeatable): state=STATE, label=KEY[=VALUE], name=NAME, id=PREFIX")
+	fs.StringVar(&format, "format", "", "json, or a Go template per container: '{{.ID}} {{.State}} {{index .Labels \"app\"}}'")
 	if _, err := c.parse(fs, "ps", args, 0, 0); err != nil {
 		return err
 	}
@@ -29,12 +34,27 @@ func cmdPs(c *cli, args []string) error {
 			states = append(states, s)
 		}
 	}
-	list, err := c.client.List(c.ctx, states...)
+	var tmpl *template.Template
+	if format != "" && format != "json" {
+		var err error
+		if tmpl, err = template.New("format").Parse(format); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+	}
+	var list []api.Container
+	var err error
+	if len(filters) > 0 {
+		list, err = c.client.ListFiltered(c.ctx, filters, states...)
+	} else {
+		list, err = c.client.List(c.ctx, states...)
+	}
 	if err != nil {
 		return err
 	}
 	switch {
-	case c.json:
+	case tmpl != nil:
+		return printTemplate(c.stdout, tmpl, list)
+	case c.json || format == "json":
 		return c.printJSON(list)
 	case quiet:
 		for _, ct := range list {
@@ -105,4 +125,16 @@ func ago(t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return t.Format("2006-01-02")
+}
+
+// printTemplate prints each container through a Go template, one line each.
+func printTemplate(w io.Writer, tmpl *template.Template, list []api.Container) error {
+	for _, ct := range list {
+		var b strings.Builder
+		if err := tmpl.Execute(&b, ct); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), "\n"))
+	}
+	return nil
 }

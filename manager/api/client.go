@@ -179,6 +179,36 @@ func (c *Client) List(ctx context.Context, states ...manager.State) ([]Container
 	return out, c.Do(ctx, http.MethodGet, "/v1/containers"+stateQuery(states), nil, &out)
 }
 
+// ListFiltered returns the containers every filter matches: "state=S",
+// "label=K" or "label=K=V", "name=N", "id=PREFIX" (podman's filters),
+// only those in states if any are given.
+func (c *Client) ListFiltered(ctx context.Context, filters []string, states ...manager.State) ([]Container, error) {
+	var out []Container
+	q := url.Values{"filter": filters}
+	if len(states) > 0 {
+		q.Set("state", strings.TrimPrefix(stateQuery(states), "?state="))
+	}
+	return out, c.Do(ctx, http.MethodGet, "/v1/containers?"+q.Encode(), nil, &out)
+}
+
+// Pause freezes every process of a RUNNING container.
+func (c *Client) Pause(ctx context.Context, ref string) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, containerPath(ref, "/pause"), struct{}{}, &out)
+}
+
+// Resume thaws a PAUSED container.
+func (c *Client) Resume(ctx context.Context, ref string) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, containerPath(ref, "/resume"), struct{}{}, &out)
+}
+
+// Update changes a container's cgroup limits.
+func (c *Client) Update(ctx context.Context, ref string, req UpdateRequest) (Container, error) {
+	var out Container
+	return out, c.Do(ctx, http.MethodPost, containerPath(ref, "/update"), req, &out)
+}
+
 // Get returns one container, by id or name.
 func (c *Client) Get(ctx context.Context, ref string) (Container, error) {
 	var out Container
@@ -343,3 +373,24 @@ func (s *Control) Delete(ctx context.Context) error {
 
 // Close drops idle connections.
 func (s *Control) Close() { s.c.Close() }
+
+// DeleteKeepLogs is Delete that leaves the container's log files, for a
+// restart whose new shim appends to them.
+func (s *Control) DeleteKeepLogs(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/delete", DeleteRequest{Force: true, KeepLogs: true}, nil)
+}
+
+// Pause asks the shim to freeze the container.
+func (s *Control) Pause(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/pause", struct{}{}, nil)
+}
+
+// Resume asks the shim to thaw the container.
+func (s *Control) Resume(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/resume", struct{}{}, nil)
+}
+
+// Update asks the shim to apply resources, an OCI linux.resources object.
+func (s *Control) Update(ctx context.Context, resources any) error {
+	return s.c.Do(ctx, http.MethodPost, "/v1/update", resources, nil)
+}

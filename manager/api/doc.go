@@ -28,10 +28,22 @@
 //	GET    /v1/events[?since=SEQ]        → NDJSON stream of Event
 //	GET    /v1/info                      → 200 Info
 //	GET    /v1/containers/{id}/stats     → 200 Stats: what its cgroup says it uses
-//	       now (409 unless RUNNING or STOPPING); counters, so a rate such as
+//	       now (409 unless RUNNING, STOPPING or PAUSED); counters, so a rate such as
 //	       CPU % is the difference of two reads over the difference of their times
 //	GET    /metrics                      → the daemon's metrics in the Prometheus
 //	       text format (also on cmanagerd --metrics-listen ADDR, over TCP)
+//	POST   /v1/containers/{id}/pause     → 200 Container (PAUSED), once the shim froze it
+//	POST   /v1/containers/{id}/resume    → 200 Container (RUNNING), once the shim thawed it
+//	POST   /v1/containers/{id}/update    UpdateRequest → 200 Container with the new limits
+//	       or restart policy (READY, RUNNING or PAUSED)
+//	GET    /v1/containers?filter=KEY=VALUE[&filter=...] → 200 []Container every filter
+//	       matches: state=S, label=K or label=K=V, name=N, id=PREFIX (400 for another key)
+//
+// CreateRequest.Restart (no, on-failure[:N], always) restarts a container
+// that died, after a back-off (100 ms doubling to a minute; back to 100 ms
+// once it ran 10 s): DEAD → CREATING by the actor "restart", then READY
+// and RUNNING from the new shim. Container.RestartCount counts them. A
+// client's stop, or kill with KILL, TERM, INT or QUIT, is never undone.
 //
 // Status codes: 400 malformed request (the message names the field), 404
 // unknown container, 405 wrong method, 408 a body not sent within the
@@ -63,7 +75,7 @@
 // cm_transitions_total{from,to}, cm_containers_lost_total,
 // cm_shim_heartbeats_missed_total (heartbeat intervals a shim let pass,
 // counted when it is heard again), cm_create_seconds (a histogram of
-// create → READY), and for each RUNNING or STOPPING container
+// create → READY), and for each RUNNING, STOPPING or PAUSED container
 // cm_container_cpu_seconds_total{id,name} and
 // cm_container_memory_bytes{id,name}, read from its cgroup at each scrape
 // (a removed container's series disappear), plus the Go runtime's and the
@@ -155,6 +167,12 @@
 //	POST /v1/kill-all                      → 200 (SIGKILL to every process in its cgroup)
 //	POST /v1/delete   DeleteRequest        → 200 (delete the container; the shim exits)
 //	POST /v1/exec     ExecRequest          → 101, then the exec frames (upgrade as above)
+//	POST /v1/pause                         → 200 (freeze the cgroup; the shim reports PAUSED)
+//	POST /v1/resume                        → 200 (thaw it; the shim reports RUNNING)
+//	POST /v1/update   linux.resources      → 200 (the runtime's update of the cgroup limits)
+//
+// A signal to a PAUSED container thaws it after sending, so the signal is
+// delivered; the shim then reports RUNNING.
 //
 // Errors are {"error": "..."} with a 4xx or 5xx status. These paths and
 // bodies are the ones package cm/shim (shim/protocol.go) serves.

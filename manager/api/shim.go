@@ -50,7 +50,8 @@ type SignalRequest struct {
 // DeleteRequest asks a shim (on its control socket) to delete its
 // container and exit; without Force a container that is not DEAD stays.
 type DeleteRequest struct {
-	Force bool `json:"force"`
+	Force    bool `json:"force"`
+	KeepLogs bool `json:"keepLogs,omitempty"` // leave container.log for the next shim (a restart)
 }
 
 // UnknownContainer is the error text of the 404 that makes a shim abort.

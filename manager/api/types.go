@@ -26,6 +26,21 @@ type CreateRequest struct {
 	// a veth on the daemon's bridge through CNI (see network.go).
 	Network string        `json:"network,omitempty"`
 	Ports   []PortMapping `json:"ports,omitempty"` // published ports; only with network bridge
+	// Restart is the restart policy: no (default), on-failure[:N] or always.
+	Restart string            `json:"restart,omitempty"`
+	CPUs    float64           `json:"cpus,omitempty"`   // CPU time per second of wall time; 0: no limit
+	Labels  map[string]string `json:"labels,omitempty"` // free key=value pairs, for ps --filter label=
+}
+
+// UpdateRequest changes a container's cgroup limits; only the fields
+// given change. CPUs is CPU time per second of wall time (1.5: one and a
+// half CPUs).
+type UpdateRequest struct {
+	Memory *int64   `json:"memory,omitempty"`
+	Pids   *int64   `json:"pids,omitempty"`
+	CPUs   *float64 `json:"cpus,omitempty"`
+	// Restart replaces the restart policy (no, on-failure[:N], always).
+	Restart *string `json:"restart,omitempty"`
 }
 
 // Container is what the daemon knows about one container.
@@ -50,6 +65,14 @@ type Container struct {
 	// Network is what the container's network was given (IP, gateway,
 	// published ports); absent when it was not asked for.
 	Network *NetworkStatus `json:"network,omitempty"`
+	// The restart policy, how often it restarted the container, and the
+	// labels and limits (as created, or as last updated).
+	Restart      string            `json:"restart,omitempty"`
+	RestartCount int               `json:"restartCount"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	Memory       int64             `json:"memory,omitempty"`
+	Pids         int64             `json:"pids,omitempty"`
+	CPUs         float64           `json:"cpus,omitempty"`
 }
 
 // StopRequest: the signal (default TERM) goes first; SIGKILL to the whole

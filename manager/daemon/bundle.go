@@ -67,6 +67,13 @@ func buildSpec(id, name string, req api.CreateRequest) (*specs.Spec, error) {
 			l.Resources.Pids = &specs.LinuxPids{Limit: &req.Pids}
 		}
 	}
+	if req.CPUs > 0 {
+		if l.Resources == nil {
+			l.Resources = &specs.LinuxResources{}
+		}
+		quota, period := cpuQuota(req.CPUs), uint64(cpuPeriod)
+		l.Resources.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
+	}
 	if req.Namespaces != nil {
 		l.Namespaces = nil
 		for _, ns := range req.Namespaces {

@@ -95,6 +95,9 @@ func (d *Daemon) publish(e *entry, before, after *manager.Snapshot, by manager.A
 		ev.ExitCode, ev.Signal, ev.OOMKilled, ev.Reason = &code, after.Signal, after.OOMKilled, after.Error
 	}
 	d.bus.Publish(ev)
+	if after.State == manager.Dead {
+		d.scheduleRestart(e, after)
+	}
 }
 
 // unrecordedChanges tells waiters that a change of the container they wait

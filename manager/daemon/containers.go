@@ -108,10 +108,9 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 	}
 	if err == nil {
 		defer lock.Close() // the shim has its own descriptor of it
-		if _, serr := os.Stat(filepath.Join(d.bundleDir(e.ID), "config.json")); serr != nil {
-			// Recorded by a daemon that wrote bundles later.
-			err = writeBundle(d.bundleDir(e.ID), e.ID, e.Name, e.Spec)
-		}
+		// Written again: create wrote it, but a restart brings the limits
+		// last updated, and a daemon that wrote bundles later left none.
+		err = writeBundle(d.bundleDir(e.ID), e.ID, e.Name, withLimits(e.Spec, e.Snap().Limits))
 	}
 	if err == nil && reloaded {
 		err = d.reclaim(ctx, e)
@@ -307,6 +306,7 @@ func (d *Daemon) stop(ctx context.Context, e *entry, req api.StopRequest) (*mana
 		}
 		f := *cur.Facts
 		f.StopDeadline = deadline
+		f.UserStopped = true // no restart policy undoes a stop
 		return manager.Stopping, &f, nil
 	})
 	if err != nil {
@@ -350,6 +350,9 @@ func (d *Daemon) kill(ctx context.Context, e *entry, req api.KillRequest) (*mana
 	}
 	s := e.Snap()
 	if err := manager.CheckOp(e.ID, manager.OpKill, s.State); err != nil {
+		return nil, err
+	}
+	if s, err = d.markUserStopped(e, sig); err != nil {
 		return nil, err
 	}
 	err = d.exec.Do(ctx, func(ctx context.Context) error {
@@ -408,6 +411,9 @@ func (d *Daemon) undelete(e *entry) {
 }
 
 func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, force bool) error {
+	if s = d.afterRestart(ctx, e, s); s == nil {
+		return ctx.Err()
+	}
 	deleted := false
 	if s.Control != "" {
 		if force && s.State != manager.Dead {

@@ -49,6 +49,8 @@ type Daemon struct {
 	relaunchMu sync.Mutex
 	relaunches map[string]int // per container id: launches by relaunchSilent
 
+	restarting sync.Map // id → chan struct{} closed when its relaunch is done (restart.go)
+
 	// unprepared are containers reloaded in CREATING whose preparation
 	// never began before the daemon went down; Run queues it again.
 	unprepared []*entry
@@ -246,6 +248,7 @@ func (d *Daemon) listen() error {
 // disk, and the next daemon resumes it), the sockets are removed.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.exec.Start()
+	d.resumeRestarts()
 	watchCtx, stopWatchdog := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { d.watchdog.Run(watchCtx) })

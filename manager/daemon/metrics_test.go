@@ -122,7 +122,7 @@ func TestStatsRefusedOutsideRunning(t *testing.T) {
 	c := h.create("", "sleep")
 	_, err := h.client.Stats(ctxT(t), c.ID)
 	require.Equal(t, http.StatusConflict, api.StatusOf(err))
-	require.EqualError(t, err, "cannot stats container "+c.ID+": it is CREATING (stats needs RUNNING or STOPPING)")
+	require.EqualError(t, err, "cannot stats container "+c.ID+": it is CREATING (stats needs RUNNING or STOPPING or PAUSED)")
 	_, err = h.client.Stats(ctxT(t), "nosuch")
 	require.Equal(t, http.StatusNotFound, api.StatusOf(err))
 	require.EqualError(t, err, `container "nosuch": no such container`)

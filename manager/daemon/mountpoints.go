@@ -68,6 +68,9 @@ func recordMountpoints(dir string, spec *specs.Spec) error {
 		return err
 	}
 	path := filepath.Join(dir, mountpointsFile)
+	if _, err := os.Stat(path); err == nil {
+		return nil // the first write saw the rootfs before any runtime made mount points in it
+	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -49,7 +49,7 @@ func decodeRecord(data []byte) (*entry, error) {
 
 // view is the API's picture of a container at snapshot s.
 func (d *Daemon) view(e *entry, s *manager.Snapshot) api.Container {
-	return api.Container{
+	c := api.Container{
 		ID: e.ID, Name: e.Name, State: s.State,
 		Pid: s.Pid, ExitCode: s.ExitCode, Signal: s.Signal, OOMKilled: s.OOMKilled, Error: s.Error,
 		ShimPid:     s.ShimPid,
@@ -59,4 +59,6 @@ func (d *Daemon) view(e *entry, s *manager.Snapshot) api.Container {
 		Network:     d.networkView(e),
 		Created:     e.Created, Changed: s.Changed, Version: s.Version,
 	}
+	describe(&c, e, s)
+	return c
 }

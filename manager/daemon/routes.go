@@ -18,6 +18,9 @@ func (d *Daemon) clientRoutes() http.Handler {
 	d.route(mux, "/v1/containers/{id}/start", map[string]handlerFunc{"POST": d.handleStart})
 	d.route(mux, "/v1/containers/{id}/stop", map[string]handlerFunc{"POST": d.handleStop})
 	d.route(mux, "/v1/containers/{id}/kill", map[string]handlerFunc{"POST": d.handleKill})
+	d.route(mux, "/v1/containers/{id}/pause", map[string]handlerFunc{"POST": d.handlePause})
+	d.route(mux, "/v1/containers/{id}/resume", map[string]handlerFunc{"POST": d.handleResume})
+	d.route(mux, "/v1/containers/{id}/update", map[string]handlerFunc{"POST": d.handleUpdate})
 	d.route(mux, "/v1/containers/{id}/wait", map[string]handlerFunc{"GET": d.handleWait})
 	d.route(mux, "/v1/containers/{id}/logs", map[string]handlerFunc{"GET": d.handleLogs})
 	d.route(mux, "/v1/containers/{id}/stats", map[string]handlerFunc{"GET": d.handleStats})
@@ -58,10 +61,14 @@ func (d *Daemon) handleList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	filters, err := parseFilters(r)
+	if err != nil {
+		return err
+	}
 	out := []api.Container{}
 	for _, e := range d.table.List() {
 		s := e.Snap()
-		if !s.Deleting && (len(states) == 0 || slices.Contains(states, s.State)) {
+		if !s.Deleting && (len(states) == 0 || slices.Contains(states, s.State)) && matchAll(filters, e, s) {
 			out = append(out, d.view(e, s))
 		}
 	}
@@ -158,7 +165,8 @@ func (d *Daemon) handleWait(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s, err := d.waitFor(r.Context(), e, func(s *manager.Snapshot) bool {
-		return slices.Contains(states, s.State) || manager.Terminal(s.State)
+		// DEAD is final unless a restart policy brings it back.
+		return slices.Contains(states, s.State) || manager.Terminal(s.State) && !wantsRestart(e, s)
 	})
 	if err != nil {
 		return err

@@ -28,7 +28,7 @@ func (d *Daemon) shimEntry(id string) (*entry, error) {
 
 func checkReported(s manager.State) error {
 	switch s {
-	case manager.Ready, manager.Running, manager.Dead:
+	case manager.Ready, manager.Running, manager.Dead, manager.Paused:
 		return nil
 	case 0:
 		return badField("state", "required: READY, RUNNING or DEAD")
@@ -48,6 +48,7 @@ func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exi
 		// and a later exit must not read as "never ran".
 		f.LostFrom, f.Error = 0, ""
 	}
+	noteArrival(cur, f, to)
 	return to
 }
 

@@ -96,7 +96,14 @@ func (p *player) register(t *testing.T, id string, s manager.State) error {
 }
 
 func (p *player) newContainer(t *testing.T) string {
-	c := p.h.create("", "sleep")
+	return p.newContainerWith(t, api.CreateRequest{Args: []string{"sleep"}})
+}
+
+// newContainerWith creates the container req asks for (its rootfs is the harness's).
+func (p *player) newContainerWith(t *testing.T, req api.CreateRequest) string {
+	req.Rootfs = p.h.rootfs
+	c, err := p.h.client.Create(ctxT(t), req)
+	require.NoError(t, err)
 	ln, err := net.Listen("unix", p.h.control(c.ID))
 	require.NoError(t, err)
 	go p.srv.Serve(ln)
@@ -215,6 +222,19 @@ func TestStateMachine(t *testing.T) {
 						c := h.create("", "no-launch")
 						c = h.waitState(c.ID, manager.Dead)
 						require.Contains(t, c.Error, "launch refused by the test")
+					case by == manager.Restarter:
+						// A container whose policy restarts it: its death
+						// (exit code 7) is followed by the restart.
+						require.Equal(t, manager.Dead, tr.From)
+						id := p.newContainerWith(t, api.CreateRequest{Args: []string{"sleep"}, Restart: "on-failure:1"})
+						path := pathTo(manager.Dead)
+						for _, st := range path[:len(path)-1] {
+							p.drive(t, id, st)
+						}
+						require.NoError(t, p.report(t, id, path[len(path)-1].tr.To))
+						c := h.waitState(id, tr.To)
+						require.Equal(t, 1, c.RestartCount)
+						require.Equal(t, "on-failure:1", c.Restart)
 					case tr.From == manager.Lost && tr.To == manager.Stopping:
 						id := p.reach(t, manager.Stopping)
 						p.drive(t, id, step{manager.Transition{From: manager.Stopping, To: manager.Lost}, manager.Watchdog})

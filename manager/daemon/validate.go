@@ -26,6 +26,17 @@ func validateCreate(req *api.CreateRequest) error {
 	if err := checkName(req.Name); err != nil {
 		return err
 	}
+	if err := checkPolicy(req); err != nil {
+		return err
+	}
+	if err := checkLabels(req.Labels); err != nil {
+		return err
+	}
+	if req.CPUs != 0 {
+		if _, err := updateResources(api.UpdateRequest{CPUs: &req.CPUs}); err != nil {
+			return err
+		}
+	}
 	switch {
 	case req.Rootfs == "" && req.Bundle == "":
 		return badField("rootfs", "give rootfs (a root filesystem directory) or bundle (an OCI bundle directory)")

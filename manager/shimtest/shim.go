@@ -14,10 +14,12 @@
 package shimtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -312,7 +314,32 @@ func (s *Shim) routes() http.Handler {
 		reply(w, http.StatusOK, struct{}{})
 		go s.Close()
 	})
+	mux.HandleFunc("POST /v1/pause", s.pauseOrResume(manager.Running, manager.Paused))
+	mux.HandleFunc("POST /v1/resume", s.pauseOrResume(manager.Paused, manager.Running))
+	mux.HandleFunc("POST /v1/update", func(w http.ResponseWriter, r *http.Request) {
+		if st := s.State(); st == manager.Dead {
+			reply(w, http.StatusConflict, api.ErrorBody{Error: "container is not running"})
+			return
+		}
+		data, _ := io.ReadAll(r.Body)
+		s.logf("update %s", bytes.TrimSpace(data))
+		reply(w, http.StatusOK, struct{}{})
+	})
 	return mux
+}
+
+// pauseOrResume moves the fake workload from one state to the other, as
+// the real shim's freezer does.
+func (s *Shim) pauseOrResume(from, to manager.State) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if st := s.State(); st != from {
+			reply(w, http.StatusConflict, api.ErrorBody{Error: fmt.Sprintf("container is %s, not %s", st, from)})
+			return
+		}
+		s.logf("%s", to)
+		s.change(to, api.ExitStatus{})
+		reply(w, http.StatusOK, struct{}{})
+	}
 }
 
 func reply(w http.ResponseWriter, status int, v any) {
