@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -154,4 +156,33 @@ func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
 		copied.Devices = append(copied.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
 	}
 	return &copied
+}
+
+// execCgroup is the group an exec'd process joins: the container's, or
+// with sub (runc's exec --cgroup) a sub-cgroup of it that must already
+// exist in every hierarchy, so that the process cannot leave the
+// container's limits.
+func (c *Container) execCgroup(sub string) (cgroup, error) {
+	if sub == "" {
+		return c.cgroup()
+	}
+	if strings.Contains(sub, ":") {
+		return nil, fmt.Errorf("exec --cgroup %q: the controller:path form is not supported by cmrun, give a path for every controller", sub)
+	}
+	clean := path.Clean("/" + sub)
+	if clean == "/" || clean != "/"+strings.Trim(sub, "/") {
+		return nil, fmt.Errorf("exec --cgroup %q: want a relative path below the container's cgroup, without . or ..", sub)
+	}
+	host, err := c.cgroupHost()
+	if err != nil {
+		return nil, err
+	}
+	g, err := host.Group(c.CgroupPath + clean)
+	if err != nil {
+		return nil, fmt.Errorf("exec --cgroup %q: %w", sub, err)
+	}
+	if _, err := g.Pids(); err != nil {
+		return nil, fmt.Errorf("exec --cgroup %q: no such sub-cgroup of container %s: %w", sub, c.ID, err)
+	}
+	return g, nil
 }
