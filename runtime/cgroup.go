@@ -33,9 +33,20 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, erro
 	if err != nil {
 		return nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
+	// A frozen group would freeze the init before it could say it is
+	// ready, and create would wait forever. One that exists frozen is
+	// someone else's: refuse it before touching it.
+	if frozen, _ := g.Frozen(); frozen {
+		return nil, fmt.Errorf("cgroup %s: %w (thaw it first, or use another linux.cgroupsPath)", path, ErrFrozen)
+	}
 	if err := g.Create(); err != nil {
 		g.Destroy()
 		return nil, fmt.Errorf("create cgroup %s: %w", path, err)
+	}
+	// A new group under a frozen parent is born frozen.
+	if frozen, _ := g.Frozen(); frozen {
+		g.Destroy()
+		return nil, fmt.Errorf("cgroup %s: %w (a parent group is frozen)", path, ErrFrozen)
 	}
 	warnings, err := g.Apply(resources)
 	if err != nil {

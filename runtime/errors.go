@@ -12,4 +12,5 @@ var (
 	ErrNotCreated = errors.New("container is not in created state")
 	ErrNoSuchProc = errors.New("no such process")
 	ErrInvalid    = errors.New("invalid configuration")
+	ErrFrozen     = errors.New("container's cgroup unexpectedly frozen")
 )
