@@ -577,3 +577,33 @@ func TestRuncCompatQuiet(t *testing.T) {
 	require.Equal(t, r.stderr, c.stderr)
 	require.Equal(t, "", c.stderr)
 }
+
+// TestRuncCompatProcSysSymlink: a root filesystem whose /proc or /sys is
+// a symlink is refused, as runc refuses it ("must be mounted on ordinary
+// directory"). Followed, the symlink puts proc or sysfs somewhere else
+// in the container (seen before the fix: proc mounted on /fakeproc),
+// and the masked and read-only paths, applied later by path, are only
+// as good as that symlink staying put: a rootfs shared with another
+// container can swap it in between.
+func TestRuncCompatProcSysSymlink(t *testing.T) {
+	for _, dir := range []string{"proc", "sys"} {
+		t.Run(dir, func(t *testing.T) {
+			p := newPair(t)
+			bundle := p.bundle(nil, "sh", "-c", "grep -E ' /fake' /proc/self/mountinfo /fakeproc/self/mountinfo")
+			rootfs := filepath.Join(bundle, "rootfs")
+			require.NoError(t, os.RemoveAll(filepath.Join(rootfs, dir)))
+			require.NoError(t, os.Mkdir(filepath.Join(rootfs, "fake"+dir), 0o755))
+			require.NoError(t, os.Symlink("fake"+dir, filepath.Join(rootfs, dir)))
+			id := p.e.newID()
+			t.Cleanup(func() {
+				p.runc("delete", "--force", runcID(id))
+				p.e.forceDelete(id)
+			})
+			r, c := p.both(id, "run", "--bundle", bundle, id)
+			sameCode(t, r, c, "run with a symlinked /"+dir)
+			requireOneLineError(t, c, "/"+dir+" is a symlink")
+			require.Empty(t, c.stdout, "the container ran")
+			p.e.requireNoLeftovers(id, bundle)
+		})
+	}
+}
