@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/runtime"
+	"cm/tests/fixture"
 )
 
 // pair runs commands against both runtimes. A container's id for runc
@@ -376,25 +378,12 @@ func TestRuncCompatExec(t *testing.T) {
 	})
 	t.Run("cgroup", func(t *testing.T) {
 		rpid, cpid := p.pids(id)
-		var made []string
+		made := append(makeSubCgroups(t, rpid, "sub"), makeSubCgroups(t, cpid, "sub")...)
 		defer func() {
 			for i := len(made) - 1; i >= 0; i-- {
 				os.Remove(made[i])
 			}
 		}()
-		for _, pid := range []int{rpid, cpid} {
-			for _, dir := range processCgroupDirs(t, pid) {
-				sub := filepath.Join(dir, "sub")
-				require.NoError(t, os.Mkdir(sub, 0o755))
-				made = append(made, sub)
-				// A v1 cpuset group takes no process before it has cpus and mems.
-				for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-					if data, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-						require.NoError(t, os.WriteFile(filepath.Join(sub, f), data, 0o644))
-					}
-				}
-			}
-		}
 		r, c := p.both(id, "exec", "--cgroup", "sub", id, "cat", "/proc/self/cgroup")
 		sameCode(t, r, c, "exec --cgroup sub")
 		require.Equal(t, 0, r.code, r.stderr)
@@ -408,6 +397,25 @@ func TestRuncCompatExec(t *testing.T) {
 		p.both(id, "kill", "--all", id, "KILL")
 		require.Eventually(t, func() bool { return p.e.state(id).Status == specs.StateStopped }, waitLong, tick)
 	})
+}
+
+// makeSubCgroups makes a sub-cgroup name in every hierarchy of a
+// process's cgroup, ready to take processes, and returns the directories.
+func makeSubCgroups(t *testing.T, pid int, name string) []string {
+	t.Helper()
+	var made []string
+	for _, dir := range processCgroupDirs(t, pid) {
+		sub := filepath.Join(dir, name)
+		require.NoError(t, os.Mkdir(sub, 0o755))
+		made = append(made, sub)
+		// A v1 cpuset group takes no process before it has cpus and mems.
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if data, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+				require.NoError(t, os.WriteFile(filepath.Join(sub, f), data, 0o644))
+			}
+		}
+	}
+	return made
 }
 
 // processCgroupDirs are the host directories of a process's cgroup, one per hierarchy.
@@ -604,6 +612,53 @@ func TestRuncCompatProcSysSymlink(t *testing.T) {
 			requireOneLineError(t, c, "/"+dir+" is a symlink")
 			require.Empty(t, c.stdout, "the container ran")
 			p.e.requireNoLeftovers(id, bundle)
+		})
+	}
+}
+
+// TestRuncCompatDeleteSubCgroups: delete --force removes the sub-cgroups
+// made inside the container's cgroup, and kills the processes in them,
+// as runc does: nothing of the container is left on the host.
+func TestRuncCompatDeleteSubCgroups(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+	}{
+		{"own pid namespace", nil},
+		// Without one, the init's death does not take the others along.
+		{"host pid namespace", func(s *specs.Spec) { fixture.WithoutNamespace(s, specs.PIDNamespace) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			id := p.start(p.bundle(tc.edit, "sleep", "300"))
+			rpid, cpid := p.pids(id)
+			made := append(makeSubCgroups(t, rpid, "sub"), makeSubCgroups(t, cpid, "sub")...)
+			made = append(made, makeSubCgroups(t, cpid, "sub/deeper")...)
+			made = append(made, makeSubCgroups(t, rpid, "sub/deeper")...)
+			t.Cleanup(func() {
+				for i := len(made) - 1; i >= 0; i-- {
+					os.Remove(made[i])
+				}
+			})
+			pidFile := filepath.Join(p.e.dir, "exec.pid")
+			r, c := p.both(id, "exec", "--detach", "--cgroup", "sub/deeper", id, "sleep", "300")
+			sameCode(t, r, c, "exec -d --cgroup sub/deeper")
+			require.Equal(t, 0, c.code, c.stderr)
+			c = p.e.cmrun("exec", "--detach", "--pid-file", pidFile, "--cgroup", "sub", id, "sleep", "301")
+			require.Equal(t, 0, c.code, c.stderr)
+			data, err := os.ReadFile(pidFile)
+			require.NoError(t, err)
+			execPid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+			require.NoError(t, err)
+			r, c = p.both(id, "delete", "--force", id)
+			sameCode(t, r, c, "delete --force")
+			require.Equal(t, 0, c.code, c.stderr)
+			for _, dir := range made {
+				_, err := os.Stat(dir)
+				require.True(t, os.IsNotExist(err), "sub-cgroup %s left behind", dir)
+			}
+			require.False(t, fixture.Alive(execPid), "process in a sub-cgroup left running")
+			p.e.requireNoLeftovers(id, "")
 		})
 	}
 }
