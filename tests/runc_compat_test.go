@@ -662,3 +662,74 @@ func TestRuncCompatDeleteSubCgroups(t *testing.T) {
 		})
 	}
 }
+
+// underTerminal runs a command with a terminal on its stdin, as a user at
+// a shell has: runc's run of a process.terminal container needs one.
+func (p *pair) underTerminal(bin string, args ...string) result {
+	p.e.t.Helper()
+	line := bin
+	for _, a := range args {
+		line += " '" + a + "'"
+	}
+	return p.e.runBinary("script", []string{"-qec", line, "/dev/null"})
+}
+
+// TestRuncCompatTerminalOwner: the container's terminal belongs to the
+// process's user, as with runc (seen before the fix: owned by root, so a
+// user program could not change its own terminal's mode).
+func TestRuncCompatTerminalOwner(t *testing.T) {
+	_, err := exec.LookPath("script")
+	require.NoError(t, err, "script(1) from util-linux is needed")
+	p := newPair(t)
+	bundle := p.bundle(func(s *specs.Spec) {
+		s.Process.Terminal = true
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+	}, "sh", "-c", "stat -c 'owner %u:%g' $(tty)")
+	id := p.e.newID()
+	t.Cleanup(func() {
+		p.runc("delete", "--force", runcID(id))
+		p.e.forceDelete(id)
+	})
+	r := p.underTerminal("runc", "--root", p.runcRoot, "run", "--bundle", bundle, runcID(id))
+	c := p.underTerminal(filepath.Join(binDir, "cmrun"), "--root", p.e.root, "run", "--bundle", bundle, id)
+	sameCode(t, r, c, "run with a terminal")
+	owner := regexp.MustCompile(`owner \d+:\d+`)
+	require.Equal(t, "owner 1000:5", owner.FindString(r.stdout), r.stdout)
+	require.Equal(t, owner.FindString(r.stdout), owner.FindString(c.stdout), c.stdout)
+}
+
+// TestRuncCompatCwdOrder: the working directory is entered before the
+// process drops to its user when root may and the user may not, and
+// after when only the user may (root without CAP_DAC_OVERRIDE), as runc
+// does: either way the process starts there.
+func TestRuncCompatCwdOrder(t *testing.T) {
+	tests := []struct {
+		name     string
+		uid, gid uint32 // of the directory, mode 0700
+	}{
+		{"only root may enter", 0, 0},
+		{"only the process user may enter", 1000, 1000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			bundle := p.bundle(func(s *specs.Spec) {
+				s.Process.User = specs.User{UID: 1000, GID: 1000}
+				s.Process.Cwd = "/private"
+			}, "sh", "-c", "pwd; id -u")
+			dir := filepath.Join(bundle, "rootfs", "private")
+			require.NoError(t, os.Mkdir(dir, 0o700))
+			require.NoError(t, os.Chown(dir, int(tc.uid), int(tc.gid)))
+			id := p.e.newID()
+			t.Cleanup(func() {
+				p.runc("delete", "--force", runcID(id))
+				p.e.forceDelete(id)
+			})
+			r, c := p.both(id, "run", "--bundle", bundle, id)
+			sameCode(t, r, c, "run in /private")
+			require.Equal(t, 0, c.code, c.stderr)
+			require.Equal(t, r.stdout, c.stdout)
+			require.Equal(t, "/private\n1000\n", c.stdout)
+		})
+	}
+}
