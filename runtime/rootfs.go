@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -41,7 +42,11 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 	if err != nil {
 		return fmt.Errorf("bind root.path %s: %w", rootfs, err)
 	}
+	var readonlyDev *specs.Mount
 	for i, m := range s.Mounts {
+		if ro, ok := readonlyDevLater(m); ok {
+			readonlyDev, m = &s.Mounts[i], ro
+		}
 		done := t.Step("init", "mount %s (%s) on %s", m.Source, m.Type, m.Destination)
 		err := mountInRootfs(cfg, m)
 		done()
@@ -54,6 +59,16 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 	done()
 	if err != nil {
 		return err
+	}
+	if readonlyDev != nil {
+		opts, _ := parseMountOptions(readonlyDev.Options) // parsed once already
+		dest, err := secureJoin(rootfs, "/dev")
+		if err == nil {
+			err = remount(dest, opts.flags|unix.MS_RDONLY)
+		}
+		if err != nil {
+			return fmt.Errorf("make /dev read-only: %w", err)
+		}
 	}
 	if err := beforePivot(); err != nil {
 		return err
@@ -88,6 +103,22 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 		}
 	}
 	return nil
+}
+
+// readonlyDevLater returns a read-only /dev mount made writable: the
+// mounts under /dev and the device nodes need it so, and it turns
+// read-only once they are made, as with runc.
+func readonlyDevLater(m specs.Mount) (specs.Mount, bool) {
+	if filepath.Clean(m.Destination) != "/dev" {
+		return m, false
+	}
+	opts, err := parseMountOptions(m.Options)
+	if err != nil || opts.flags&unix.MS_RDONLY == 0 {
+		return m, false
+	}
+	rw := m
+	rw.Options = append(append([]string{}, m.Options...), "rw") // the last of ro/rw wins
+	return rw, true
 }
 
 // firstPropagation is what "/" gets before any mount: private for the

@@ -733,3 +733,28 @@ func TestRuncCompatCwdOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestRuncCompatReadonlyDev: a /dev mount with "ro" works as with runc:
+// the mounts under /dev and the device nodes are made first, then /dev
+// turns read-only (seen before the fix: "mounts[2] /dev/pts: create
+// mount point: ... read-only file system").
+func TestRuncCompatReadonlyDev(t *testing.T) {
+	p := newPair(t)
+	bundle := p.bundle(func(s *specs.Spec) {
+		for i := range s.Mounts {
+			if s.Mounts[i].Destination == "/dev" {
+				s.Mounts[i].Options = append(s.Mounts[i].Options, "ro")
+			}
+		}
+	}, "sh", "-c", "echo x > /dev/null && echo null-ok; touch /dev/new 2>/dev/null || echo dev-ro; ls -d /dev/pts/ptmx /dev/shm /dev/mqueue")
+	id := p.e.newID()
+	t.Cleanup(func() {
+		p.runc("delete", "--force", runcID(id))
+		p.e.forceDelete(id)
+	})
+	r, c := p.both(id, "run", "--bundle", bundle, id)
+	sameCode(t, r, c, "run with a read-only /dev")
+	require.Equal(t, 0, c.code, c.stderr)
+	require.Equal(t, r.stdout, c.stdout)
+	require.Equal(t, "null-ok\ndev-ro\n/dev/mqueue\n/dev/pts/ptmx\n/dev/shm\n", c.stdout)
+}
