@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/runtime"
+	"cm/runtime/seccomp"
 	"cm/tests/fixture"
 )
 
@@ -757,4 +759,57 @@ func TestRuncCompatReadonlyDev(t *testing.T) {
 	require.Equal(t, 0, c.code, c.stderr)
 	require.Equal(t, r.stdout, c.stdout)
 	require.Equal(t, "null-ok\ndev-ro\n/dev/mqueue\n/dev/pts/ptmx\n/dev/shm\n", c.stdout)
+}
+
+// TestRuncCompatSeccompENOSYS: a syscall newer than every syscall the
+// profile names gets ENOSYS, as runc's filter answers, so that programs
+// fall back to an older call (glibc does for clone3, faccessat2...); one
+// the profile's range covers but does not allow gets the profile's
+// default errno. Seen before the fix: cmrun answered EPERM for 1000 and
+// 600, runc ENOSYS. With cm's default profile (x86_64, x86 and x32
+// listed) runc 1.1.5 answers EPERM, its stub notwithstanding: cmrun does
+// better there and answers ENOSYS too.
+func TestRuncCompatSeccompENOSYS(t *testing.T) {
+	native := []specs.Arch{specs.ArchX86_64}
+	if goruntime.GOARCH != "amd64" {
+		t.Fatalf("the expected syscall numbers are x86_64's; this host is %s", goruntime.GOARCH)
+	}
+	rawsyscall := filepath.Join(t.TempDir(), "rawsyscall")
+	out, err := exec.Command("go", "build", "-o", rawsyscall, "./rawsyscall").CombinedOutput()
+	require.NoError(t, err, string(out))
+	tests := []struct {
+		name   string
+		arches []specs.Arch
+		runc   bool // compare with runc
+	}{
+		{"native architecture only", native, true},
+		{"cm's default architectures", seccomp.DefaultProfile().Architectures, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			bundle := p.bundle(func(s *specs.Spec) {
+				s.Linux.Seccomp = seccomp.DefaultProfile()
+				s.Linux.Seccomp.Architectures = tc.arches
+			}, "/rawsyscall", "1000", "600", "180")
+			data, err := os.ReadFile(rawsyscall)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(bundle, "rootfs", "rawsyscall"), data, 0o755))
+			id := p.e.newID()
+			t.Cleanup(func() {
+				p.runc("delete", "--force", runcID(id))
+				p.e.forceDelete(id)
+			})
+			// 180 is nfsservctl on x86_64: gone from the kernel, and from the profile.
+			const want = "1000 ENOSYS\n600 ENOSYS\n180 EPERM\n"
+			c := p.e.cmrun("run", "--bundle", bundle, id)
+			require.Equal(t, 0, c.code, c.stderr)
+			require.Equal(t, want, c.stdout)
+			if tc.runc {
+				r := p.runc("run", "--bundle", bundle, runcID(id))
+				sameCode(t, r, c, "run rawsyscall")
+				require.Equal(t, want, r.stdout)
+			}
+		})
+	}
 }
