@@ -813,3 +813,42 @@ func TestRuncCompatSeccompENOSYS(t *testing.T) {
 		})
 	}
 }
+
+// TestRuncCompatRecursiveReadonly: "rro" makes a bind mount read-only
+// with every mount under it (mount_setattr with AT_RECURSIVE), as runc
+// does; plain "ro" on an rbind covers its top only, in both runtimes.
+// Seen before the fix: cmrun refused "rro" as not supported.
+func TestRuncCompatRecursiveReadonly(t *testing.T) {
+	tests := []struct {
+		name    string
+		options []string
+		want    string
+	}{
+		{"rro", []string{"rbind", "rro"}, "top-ro\nsub-ro\n"},
+		{"ro on rbind", []string{"rbind", "ro"}, "top-ro\nsub-rw\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			// A host tree with a mount inside it.
+			host := filepath.Join(p.e.dir, "tree")
+			require.NoError(t, os.MkdirAll(filepath.Join(host, "sub"), 0o755))
+			out, err := exec.Command("mount", "-t", "tmpfs", "tree-sub", filepath.Join(host, "sub")).CombinedOutput()
+			require.NoError(t, err, string(out))
+			t.Cleanup(func() { exec.Command("umount", "-l", filepath.Join(host, "sub")).Run() })
+			bundle := p.bundle(func(s *specs.Spec) {
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: host, Options: tc.options})
+			}, "sh", "-c", "touch /mnt/x 2>/dev/null && echo top-rw || echo top-ro; touch /mnt/sub/x 2>/dev/null && echo sub-rw || echo sub-ro")
+			id := p.e.newID()
+			t.Cleanup(func() {
+				p.runc("delete", "--force", runcID(id))
+				p.e.forceDelete(id)
+			})
+			r, c := p.both(id, "run", "--bundle", bundle, id)
+			sameCode(t, r, c, "run with "+strings.Join(tc.options, ","))
+			require.Equal(t, 0, c.code, c.stderr)
+			require.Equal(t, tc.want, r.stdout)
+			require.Equal(t, r.stdout, c.stdout)
+		})
+	}
+}
