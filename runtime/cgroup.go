@@ -39,6 +39,11 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, erro
 	if frozen, _ := g.Frozen(); frozen {
 		return nil, fmt.Errorf("cgroup %s: %w (thaw it first, or use another linux.cgroupsPath)", path, ErrFrozen)
 	}
+	// runc's warning, word for word: the container will share its limits
+	// with processes that are not its own, and delete kills them too.
+	if pids, err := g.Pids(); err == nil && len(pids) > 0 {
+		warn(fmt.Sprintf("container's cgroup is not empty: %d process(es) found", len(pids)))
+	}
 	if err := g.Create(); err != nil {
 		g.Destroy()
 		return nil, fmt.Errorf("create cgroup %s: %w", path, err)
