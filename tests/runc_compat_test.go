@@ -852,3 +852,31 @@ func TestRuncCompatRecursiveReadonly(t *testing.T) {
 		})
 	}
 }
+
+// TestRuncCompatStartContainerHookSeccomp: with no_new_privs the filter
+// is loaded after the startContainer hooks, so a hook (the operator's
+// code, not the container's) may make a syscall the container's profile
+// refuses; the container's own process may not. runc 1.1.5 on this host
+// runs the hook under the filter ("error running hook #0: ... mkdir:
+// Operation not permitted"); cmrun keeps the hook out of it on purpose.
+func TestRuncCompatStartContainerHookSeccomp(t *testing.T) {
+	p := newPair(t)
+	bundle := p.bundle(func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Architectures: seccomp.DefaultProfile().Architectures,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+		}
+		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "mkdir /dev/shm/by-hook"}}}}
+	}, "sh", "-c", "mkdir /dev/shm/by-process 2>/dev/null || echo process-refused; ls /dev/shm")
+	id := p.e.newID()
+	t.Cleanup(func() {
+		p.runc("delete", "--force", runcID(id))
+		p.e.forceDelete(id)
+	})
+	r, c := p.both(id, "run", "--bundle", bundle, id)
+	require.Equal(t, 0, c.code, c.stderr)
+	require.Equal(t, "process-refused\nby-hook\n", c.stdout)
+	require.NotEqual(t, 0, r.code, "runc now keeps startContainer hooks out of the filter too: make this test compare")
+	require.Contains(t, r.stderr, "Operation not permitted")
+}
