@@ -53,29 +53,35 @@ func (l *logger) close() {
 	}
 }
 
-func (l *logger) write(level, msg string) {
+func (l *logger) write(level, msg string) { l.writeAt(time.Now(), level, msg) }
+
+func (l *logger) writeAt(at time.Time, level, msg string) {
 	if l.file == nil {
 		return
 	}
 	if l.json {
-		line, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": time.Now().Format(time.RFC3339Nano)})
+		line, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": at.Format(time.RFC3339Nano)})
 		l.file.Write(append(line, '\n'))
 		return
 	}
-	fmt.Fprint(l.file, textLine(level, msg))
+	fmt.Fprint(l.file, textLine(at, level, msg))
 }
 
 // textLine is one log line in runc's text format.
-func textLine(level, msg string) string {
-	return fmt.Sprintf("time=%q level=%s msg=%q\n", time.Now().Format(time.RFC3339Nano), level, msg)
+func textLine(at time.Time, level, msg string) string {
+	return fmt.Sprintf("time=%q level=%s msg=%q\n", at.Format(time.RFC3339Nano), level, msg)
 }
 
 func (l *logger) debugf(format string, args ...any) {
+	l.debugAt(time.Now(), fmt.Sprintf(format, args...))
+}
+
+// debugAt logs a debug message stamped with when it happened.
+func (l *logger) debugAt(at time.Time, msg string) {
 	if l.debug {
-		msg := fmt.Sprintf(format, args...)
-		l.write("debug", msg)
+		l.writeAt(at, "debug", msg)
 		if l.file == nil {
-			fmt.Fprint(l.stderr, textLine("debug", msg))
+			fmt.Fprint(l.stderr, textLine(at, "debug", msg))
 		}
 	}
 }
@@ -121,6 +127,6 @@ func (g *globals) finishTrace(t *runtime.Trace, table bool) {
 	}
 	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Start.Before(t.Steps[j].Start) })
 	for _, s := range t.Steps {
-		g.log.debugf("%s: %s (%.3fms)", s.Who, s.Name, float64(s.Dur.Microseconds())/1000)
+		g.log.debugAt(s.Start, fmt.Sprintf("%s: %s (%.3fms)", s.Who, s.Name, float64(s.Dur.Microseconds())/1000))
 	}
 }
