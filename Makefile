@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=0.1.0 -X main.commit=$(VERSION)
 
 # Debian packages, by what needs them.
 PKGS_BUILD := gcc libc6-dev libseccomp-dev pkg-config busybox-static
-PKGS_TEST  := $(PKGS_BUILD) iproute2 util-linux qemu-system-x86 xz-utils zstd podman containerd curl iptables
+PKGS_TEST  := $(PKGS_BUILD) iproute2 util-linux qemu-system-x86 xz-utils zstd podman containerd curl iptables runc procps
 PKGS_BENCH := $(PKGS_BUILD) runc crun hyperfine
 PKGS_CRI   := $(PKGS_BUILD) containerd runc iptables iproute2 util-linux
 

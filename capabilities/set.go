@@ -32,6 +32,11 @@ type Set struct {
 	bounding, effective, permitted, inheritable, ambient uint64
 }
 
+// AmbientLeftOut begins the warning about ambient capabilities the kernel
+// cannot raise. runc's own default config.json asks for such ones and runc
+// drops them silently, so callers show this warning only when debugging.
+const AmbientLeftOut = "process.capabilities.ambient: "
+
 // Parse checks the names in c and resolves them for the running kernel.
 //
 // A name that is not a capability at all is an error; all such names are
@@ -91,7 +96,7 @@ func Parse(c *specs.LinuxCapabilities) (*Set, error) {
 	// inheritable ones, so refusing them would refuse the most common
 	// bundle. The kernel cannot raise them: drop them with a warning.
 	if extra := s.ambient &^ (s.permitted & s.inheritable); extra != 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("process.capabilities.ambient: %s not in both permitted and inheritable; the kernel cannot raise them, left out",
+		s.Warnings = append(s.Warnings, fmt.Sprintf(AmbientLeftOut+"%s not in both permitted and inheritable; the kernel cannot raise them, left out",
 			strings.Join(namesOf(extra), ", ")))
 		s.ambient &^= extra
 	}

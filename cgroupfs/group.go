@@ -263,27 +263,57 @@ func (g *group) Add(pid int) error {
 	return nil
 }
 
+// Pids includes the processes of sub-cgroups the container made: they
+// are the container's too (runc's ps and kill --all see them).
 func (g *group) Pids() ([]int, error) {
-	s, err := readFile(g.procsDir(), "cgroup.procs")
-	if err != nil {
-		return nil, fmt.Errorf("list processes of cgroup %s: %w", g.path, err)
-	}
+	top := g.procsDir()
 	var pids []int
-	for _, f := range strings.Fields(s) {
-		pid, err := strconv.Atoi(f)
+	for _, dir := range append([]string{top}, subgroups(top)...) {
+		s, err := readFile(dir, "cgroup.procs")
 		if err != nil {
-			return nil, fmt.Errorf("list processes of cgroup %s: bad pid %q", g.path, f)
+			if dir != top && isNotExist(err) {
+				continue // removed meanwhile
+			}
+			return nil, fmt.Errorf("list processes of cgroup %s: %w", g.path, err)
 		}
-		pids = append(pids, pid)
+		for _, f := range strings.Fields(s) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, fmt.Errorf("list processes of cgroup %s: bad pid %q", g.path, f)
+			}
+			pids = append(pids, pid)
+		}
 	}
 	return pids, nil
 }
 
+// subgroups lists the cgroups below dir, deepest first (the order rmdir
+// needs); a directory that cannot be read has none.
+func subgroups(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			sub := filepath.Join(dir, e.Name())
+			out = append(append(out, subgroups(sub)...), sub)
+		}
+	}
+	return out
+}
+
+// Destroy removes the sub-cgroups made inside the group too, as runc's
+// delete does: they would keep the group's directory busy forever.
 func (g *group) Destroy() error {
 	var errs []error
 	for _, d := range g.dirs {
-		if err := removeWhenEmpty(d.dir); err != nil {
-			errs = append(errs, err)
+		for _, dir := range append(subgroups(d.dir), d.dir) {
+			if err := removeWhenEmpty(dir); err != nil {
+				errs = append(errs, err)
+				break
+			}
 		}
 	}
 	if len(errs) == 0 {

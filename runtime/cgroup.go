@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -32,9 +34,25 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, *spe
 	if err != nil {
 		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
+	// A frozen group would freeze the init before it could say it is
+	// ready, and create would wait forever. One that exists frozen is
+	// someone else's: refuse it before touching it.
+	if frozen, _ := g.Frozen(); frozen {
+		return nil, nil, fmt.Errorf("cgroup %s: %w (thaw it first, or use another linux.cgroupsPath)", path, ErrFrozen)
+	}
+	// runc's warning, word for word: the container will share its limits
+	// with processes that are not its own, and delete kills them too.
+	if pids, err := g.Pids(); err == nil && len(pids) > 0 {
+		warn(fmt.Sprintf("container's cgroup is not empty: %d process(es) found", len(pids)))
+	}
 	if err := g.Create(); err != nil {
 		g.Destroy()
 		return nil, nil, fmt.Errorf("create cgroup %s: %w", path, err)
+	}
+	// A new group under a frozen parent is born frozen.
+	if frozen, _ := g.Frozen(); frozen {
+		g.Destroy()
+		return nil, nil, fmt.Errorf("cgroup %s: %w (a parent group is frozen)", path, ErrFrozen)
 	}
 	early, lateCPU := deferCPU(resources)
 	warnings, err := g.Apply(early)
@@ -206,4 +224,33 @@ func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
 	}
 	copied.Devices = deviceRules(copied.Devices, s.Linux.Devices)
 	return &copied
+}
+
+// execCgroup is the group an exec'd process joins: the container's, or
+// with sub (runc's exec --cgroup) a sub-cgroup of it that must already
+// exist in every hierarchy, so that the process cannot leave the
+// container's limits.
+func (c *Container) execCgroup(sub string) (cgroup, error) {
+	if sub == "" {
+		return c.cgroup()
+	}
+	if strings.Contains(sub, ":") {
+		return nil, fmt.Errorf("exec --cgroup %q: the controller:path form is not supported by cmrun, give a path for every controller", sub)
+	}
+	clean := path.Clean("/" + sub)
+	if clean == "/" || clean != "/"+strings.Trim(sub, "/") {
+		return nil, fmt.Errorf("exec --cgroup %q: want a relative path below the container's cgroup, without . or ..", sub)
+	}
+	host, err := c.cgroupHost()
+	if err != nil {
+		return nil, err
+	}
+	g, err := host.Group(c.CgroupPath + clean)
+	if err != nil {
+		return nil, fmt.Errorf("exec --cgroup %q: %w", sub, err)
+	}
+	if _, err := g.Pids(); err != nil {
+		return nil, fmt.Errorf("exec --cgroup %q: no such sub-cgroup of container %s: %w", sub, c.ID, err)
+	}
+	return g, nil
 }

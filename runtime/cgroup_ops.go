@@ -56,6 +56,9 @@ func Update(root, id string, resources io.Reader, warn func(string)) error {
 	if err := dec.Decode(&r); err != nil {
 		return fmt.Errorf("resources: invalid JSON: %w", err)
 	}
+	// runc's update does not read device rules (they stay as created), so
+	// a file it accepts may carry rules runc never checks, such as "rwa".
+	r.Devices = nil
 	host, err := cgroupfs.Detect()
 	if err != nil {
 		return err

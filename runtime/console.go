@@ -28,7 +28,9 @@ func dialConsole(path string) (*os.File, error) {
 // makes its slave end the init's stdio and controlling terminal and
 // /dev/console, and sends the master end over the console socket with
 // SCM_RIGHTS: whoever holds the master is the container's keyboard and screen.
-func setupConsole(sockFd int, size *specs.Box) error {
+// The slave belongs to the process's user, as with runc and a login, so the
+// program can change its own terminal's mode.
+func setupConsole(sockFd int, size *specs.Box, uid uint32) error {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev/ptmx: %w", err)
@@ -54,6 +56,9 @@ func setupConsole(sockFd int, size *specs.Box) error {
 		return fmt.Errorf("open %s: %w", slavePath, err)
 	}
 	defer slave.Close()
+	if err := unix.Fchown(int(slave.Fd()), int(uid), -1); err != nil {
+		return fmt.Errorf("chown %s to process.user.uid %d: %w", slavePath, uid, err)
+	}
 	// /dev/console is best effort: a read-only /dev cannot take the mount point.
 	if root, err := openRoot("/"); err == nil {
 		if t, err := root.createFile("/dev/console"); err == nil {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	goruntime "runtime"
@@ -77,7 +78,7 @@ func initContainer(sock *os.File, entered time.Time) error {
 	}
 	if cfg.ConsoleFd > 0 {
 		done := t.Step("init", "allocate terminal")
-		err := setupConsole(cfg.ConsoleFd, s.Process.ConsoleSize)
+		err := setupConsole(cfg.ConsoleFd, s.Process.ConsoleSize, s.Process.User.UID)
 		done()
 		if err != nil {
 			return err
@@ -88,14 +89,23 @@ func initContainer(sock *os.File, entered time.Time) error {
 	if err != nil {
 		return err
 	}
+	// Enter the working directory while still root, as runc does, so a
+	// directory only root may enter works; one only the process's user
+	// may enter is entered after the switch instead.
+	cwdErr := unix.Chdir(p.Cwd)
+	if cwdErr != nil && !errors.Is(cwdErr, unix.EACCES) && !errors.Is(cwdErr, unix.EPERM) {
+		return fmt.Errorf("process.cwd %s: %w", p.Cwd, cwdErr)
+	}
 	done = t.Step("init", "set user %d:%d, capabilities, no_new_privs", p.User.UID, p.User.GID)
 	filter, warnings, err := finalizeProcess(p, cfg.Seccomp)
 	done()
 	if err != nil {
 		return err
 	}
-	if err := unix.Chdir(p.Cwd); err != nil {
-		return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
+	if cwdErr != nil {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
+		}
 	}
 	ready, _ := json.Marshal(readyMsg{Trace: t.Steps, Warnings: warnings})
 	if err := nsexec.WriteMsg(sock, nsexec.MsgReady, ready); err != nil {

@@ -6,10 +6,11 @@ import (
 	"cm/runtime/seccomp"
 )
 
-// DefaultSpec is the configuration "cmrun spec" writes: the same shape as
-// "runc spec", so bundles move freely between runtimes. It runs "sh" in
-// every namespace but the user and time ones, with a read-only root,
-// only three capabilities and the default seccomp profile.
+// DefaultSpec is cm's default configuration, which the manager gives its
+// containers and "cmrun spec --cm" writes: runc's shape, so bundles move
+// freely between runtimes. It runs "sh" in every namespace but the user
+// and time ones, with a read-only root, only three capabilities and the
+// default seccomp profile.
 func DefaultSpec() *specs.Spec {
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	return &specs.Spec{
@@ -53,4 +54,26 @@ func DefaultSpec() *specs.Spec {
 			Seccomp:       seccomp.DefaultProfile(),
 		},
 	}
+}
+
+// RuncSpec is the configuration "runc spec" writes, which "cmrun spec"
+// writes too: runc's tools and users edit it expecting exactly that shape.
+// It differs from DefaultSpec, cm's own, in what cm adds for safety: no
+// cgroup namespace, no seccomp profile, hostname "runc", and ambient
+// capabilities (which, without inheritable ones, the kernel cannot raise:
+// both runtimes leave them out without a word).
+func RuncSpec() *specs.Spec {
+	s := DefaultSpec()
+	caps := s.Process.Capabilities
+	caps.Ambient = append([]string{}, caps.Bounding...)
+	s.Hostname = "runc"
+	s.Linux.Seccomp = nil
+	var ns []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != specs.CgroupNamespace {
+			ns = append(ns, n)
+		}
+	}
+	s.Linux.Namespaces = ns
+	return s
 }

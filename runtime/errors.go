@@ -13,4 +13,5 @@ var (
 	ErrNoSuchProc = errors.New("no such process")
 	ErrInvalid    = errors.New("invalid configuration")
 	ErrUnsafeDir  = errors.New("state directory writable by another user")
+	ErrFrozen     = errors.New("container's cgroup unexpectedly frozen")
 )

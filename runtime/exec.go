@@ -26,6 +26,8 @@ type ExecOptions struct {
 	PreserveFDs   int
 	Trace         *Trace
 	Warn, Debug   func(string)
+	IgnorePaused  bool   // exec in a paused container too (the process starts frozen)
+	SubCgroup     string // an existing sub-cgroup of the container's to run in, "" for its own
 	// For callers in process (cmshim): Stdio are the process's stdin,
 	// stdout and stderr (nil: ours); Console, for a terminal process, is
 	// our end of a console socketpair instead of ConsoleSocket; OnSpawn
@@ -52,8 +54,11 @@ func Exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch st := c.Status(); st {
-	case specs.StateCreated, specs.StateRunning:
+	switch st := c.Status(); {
+	case st == specs.StateCreated, st == specs.StateRunning:
+	case st == StatusPaused && o.IgnorePaused:
+	case st == StatusPaused:
+		return 0, fmt.Errorf("cannot exec in container %s that is paused: %w (use --ignore-paused)", o.ID, ErrNotRunning)
 	default:
 		return 0, fmt.Errorf("cannot exec in container %s that is %s: %w", o.ID, st, ErrNotRunning)
 	}
@@ -70,7 +75,7 @@ func Exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cg, err := c.cgroup()
+	cg, err := c.execCgroup(o.SubCgroup)
 	if err != nil {
 		return 0, err
 	}

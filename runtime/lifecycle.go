@@ -125,6 +125,11 @@ func Kill(root, id string, sig unix.Signal, all bool) error {
 	case specs.StateStopped, specs.StateCreating:
 		return fmt.Errorf("cannot signal container %s: %w", id, ErrNotRunning)
 	}
+	// Signal 0 only asks whether the container is alive (runc allows it
+	// with --all too): its init stands for all of its processes.
+	if sig == 0 {
+		return c.signalInit(0)
+	}
 	if all {
 		cg, err := c.cgroup()
 		if err != nil {

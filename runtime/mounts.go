@@ -45,7 +45,7 @@ var propagationFlags = map[string]uintptr{
 // unsupportedOptions are options other runtimes accept that cmrun cannot honour.
 var unsupportedOptions = map[string]string{
 	"idmap": "idmapped mounts", "ridmap": "idmapped mounts",
-	"rro": "recursive read-only mounts", "rrw": "recursive mount attributes",
+	"rrw": "recursive mount attributes",
 }
 
 // mountOptions is a parsed options list of one mount.
@@ -53,6 +53,9 @@ type mountOptions struct {
 	flags       uintptr   // flags for mount(2)
 	propagation []uintptr // applied one by one after the mount
 	data        []string  // everything else goes to the filesystem (mode=755, size=...)
+	// recursiveReadonly ("rro") makes every mount under the mount
+	// read-only too; "ro" covers the top mount only.
+	recursiveReadonly bool
 }
 
 func (o mountOptions) bind() bool { return o.flags&unix.MS_BIND != 0 }
@@ -74,6 +77,10 @@ func parseMountOptions(opts []string) (mountOptions, error) {
 		}
 		if what, ok := unsupportedOptions[opt]; ok {
 			return o, fmt.Errorf("%q (%s) is not supported by cmrun", opt, what)
+		}
+		if opt == "rro" {
+			o.recursiveReadonly = true
+			continue
 		}
 		if opt == "tmpcopyup" {
 			continue // runc's copy-up of image content into a tmpfs: not done, the tmpfs starts empty
@@ -124,6 +131,9 @@ func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
 	if err != nil {
 		return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, m.Destination, err)
 	}
+	if err := readonlyTree(t, opts); err != nil {
+		return err
+	}
 	return setPropagation(t, opts.propagation)
 }
 
@@ -165,7 +175,27 @@ func bindMount(root *rootDir, bundleDir, source, dest string, opts mountOptions)
 			return fmt.Errorf("%s: %w", dest, err)
 		}
 	}
+	if err := readonlyTree(t, opts); err != nil {
+		return err
+	}
 	return setPropagation(t, opts.propagation)
+}
+
+// readonlyTree applies "rro": mount_setattr with AT_RECURSIVE sets the
+// read-only attribute on the mount and every mount below it at once,
+// which remount cannot do (Linux 5.12 and later).
+func readonlyTree(t *mountTarget, opts mountOptions) error {
+	if !opts.recursiveReadonly {
+		return nil
+	}
+	if err := t.mounted(); err != nil {
+		return fmt.Errorf("rro: %s: %w", t.name, err)
+	}
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(t.fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("rro: make %s and the mounts under it read-only: %w", t.name, err)
+	}
+	return nil
 }
 
 // remount changes the flags of an existing bind mount. In a user namespace

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -81,6 +82,22 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 	return nil
 }
 
+// readonlyDevLater returns a read-only /dev mount made writable: the
+// mounts under /dev and the device nodes need it so, and it turns
+// read-only once they are made, as with runc.
+func readonlyDevLater(m specs.Mount) (specs.Mount, bool) {
+	if filepath.Clean(m.Destination) != "/dev" {
+		return m, false
+	}
+	opts, err := parseMountOptions(m.Options)
+	if err != nil || opts.flags&unix.MS_RDONLY == 0 {
+		return m, false
+	}
+	rw := m
+	rw.Options = append(append([]string{}, m.Options...), "rw") // the last of ro/rw wins
+	return rw, true
+}
+
 // firstPropagation is what "/" gets before any mount: private for the
 // private and unbindable modes, the mode itself for the shared ones (as
 // under runc: a bidirectional volume's bind must stay a peer of the
@@ -108,7 +125,11 @@ func buildInRoot(cfg *initConfig, t *Trace) error {
 		return err
 	}
 	defer root.close()
+	var readonlyDev *specs.Mount
 	for i, m := range cfg.Bundle.Spec.Mounts {
+		if rw, ok := readonlyDevLater(m); ok {
+			readonlyDev, m = &cfg.Bundle.Spec.Mounts[i], rw
+		}
 		done := t.Step("init", "mount %s (%s) on %s", m.Source, m.Type, m.Destination)
 		err := mountInRootfs(cfg, root, m)
 		done()
@@ -119,7 +140,19 @@ func buildInRoot(cfg *initConfig, t *Trace) error {
 	done := t.Step("init", "create devices and /dev links")
 	err = createDevices(cfg, root)
 	done()
-	return err
+	if err != nil || readonlyDev == nil {
+		return err
+	}
+	opts, _ := parseMountOptions(readonlyDev.Options) // parsed once already
+	dev, err := root.open("/dev", unix.O_PATH|unix.O_DIRECTORY)
+	if err == nil {
+		err = remount(fdPath(dev), opts.flags|unix.MS_RDONLY)
+		unix.Close(dev)
+	}
+	if err != nil {
+		return fmt.Errorf("make /dev read-only: %w", err)
+	}
+	return nil
 }
 
 // pivotRoot makes rootfs the root of the mount namespace and detaches the

@@ -14,6 +14,7 @@ import (
 type RunOptions struct {
 	CreateOptions
 	Detach bool // return once started instead of waiting for the exit
+	Keep   bool // leave the stopped container for "delete" (runc's --keep)
 }
 
 // Run creates and starts a container and, unless detached, waits for it,
@@ -82,6 +83,9 @@ func Run(o RunOptions) (int, error) {
 	done()
 	if tty != nil {
 		tty.drain()
+	}
+	if o.Keep {
+		return code, err
 	}
 	done = t.Step("cmrun", "delete (cgroup, state)")
 	if derr := c.delete(true); derr != nil && err == nil {

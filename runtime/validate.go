@@ -71,6 +71,31 @@ func (b *Bundle) checkRoot(s *specs.Spec) error {
 		return configErr("root.path", "%s resolves to / (the host's root directory); a container needs a root filesystem of its own", path)
 	}
 	b.Rootfs = path
+	return checkKernelFSTargets(path, s.Mounts)
+}
+
+// checkKernelFSTargets refuses a proc or sysfs mount whose destination
+// in the root filesystem passes through a symlink, as runc does: the
+// masked and read-only paths are applied later by path, and they are
+// only as good as that symlink staying put.
+func checkKernelFSTargets(rootfs string, mounts []specs.Mount) error {
+	for i, m := range mounts {
+		if m.Type != "proc" && m.Type != "sysfs" {
+			continue
+		}
+		at := rootfs
+		for _, part := range strings.Split(strings.Trim(filepath.Clean("/"+m.Destination), "/"), "/") {
+			at = filepath.Join(at, part)
+			fi, err := os.Lstat(at)
+			if err != nil {
+				break // made by the mount later, as a directory
+			}
+			if fi.Mode()&os.ModeSymlink != 0 {
+				return configErr(fmt.Sprintf("mounts[%d].destination", i), "%s is a symlink in the root filesystem: %s must be mounted on an ordinary directory",
+					strings.TrimPrefix(at, rootfs), m.Type)
+			}
+		}
+	}
 	return nil
 }
 

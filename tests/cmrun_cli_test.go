@@ -12,12 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestVersion checks runc's three-line format, which tools parse.
+// TestVersion checks runc's format, whose first three lines tools parse.
 func TestVersion(t *testing.T) {
 	e := newEnv(t)
 	r := e.cmrun("--version")
 	require.Equal(t, 0, r.code)
-	require.Regexp(t, regexp.MustCompile(`^cmrun version \S+\ncommit: \S+\nspec: 1\.\d+\.\d+\n$`), r.stdout)
+	require.Regexp(t, regexp.MustCompile(`^cmrun version \S+\ncommit: \S+\nspec: 1\.\d+\.\d+\ngo: go\S+\nlibseccomp: \d+\.\d+\.\d+\n$`), r.stdout)
 }
 
 // TestLogFormatJSON: with --log and --log-format json, the error is also

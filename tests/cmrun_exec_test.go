@@ -34,7 +34,7 @@ func TestExec(t *testing.T) {
 			"/tmp\nhi there\n1000\n1001 5", 0},
 		{"capabilities of the config, plus --cap", []string{"--cap", "CAP_CHOWN", id, "grep", "CapEff", "/proc/self/status"},
 			"CapEff:\t" + capMask(t, []string{"CAP_CHOWN", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}), 0},
-		{"missing program", []string{id, "no-such-program"}, "", 1},
+		{"missing program", []string{id, "no-such-program"}, "", 255}, // runc's code for an exec that failed
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

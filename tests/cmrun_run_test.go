@@ -218,7 +218,7 @@ func TestLifecycle(t *testing.T) {
 
 	list := e.cmrun("list", "--format", "json")
 	require.Equal(t, 0, list.code, list.stderr)
-	require.Contains(t, list.stdout, `"status": "created"`)
+	require.Contains(t, list.stdout, `"status":"created"`) // one line, as runc prints it
 
 	r = e.cmrun("start", id)
 	require.Equal(t, 0, r.code, r.stderr)

@@ -2,7 +2,8 @@
 # mkbundle.sh DIR [CMD...]: build an OCI bundle in DIR with a static
 # busybox root filesystem (Debian's busybox-static): busybox itself,
 # every applet as a symlink, /etc/passwd and /etc/group, and a
-# config.json from "cmrun spec" (with CMD, it runs CMD without a terminal).
+# config.json from "cmrun spec --cm", cm's default (with CMD, it runs CMD
+# without a terminal).
 set -eu
 dir=$1; shift
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,4 +21,4 @@ mkdir -p "$dir/rootfs/usr" && ln -s ../bin "$dir/rootfs/usr/bin" && ln -s bin "$
 chmod 1777 "$dir/rootfs/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$dir/rootfs/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$dir/rootfs/etc/group"
-"$cmrun" spec --bundle "$dir" -- "$@"
+"$cmrun" spec --cm --bundle "$dir" -- "$@"

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -34,15 +36,30 @@ func cmdResume(g *globals, args []string) error {
 func cmdUpdate(g *globals, args []string) error {
 	fs := newFlags("update")
 	file := fs.StringP("resources", "r", "", "JSON file with linux.resources, or - for stdin")
+	limits := registerLimitFlags(fs)
 	rest, err := parseArgs(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	if *file == "" {
-		return fmt.Errorf("update: --resources is required (cmrun does not implement runc's per-limit flags)")
+	changed := limits.changed(fs)
+	if *file != "" && changed {
+		return fmt.Errorf("update: give either --resources or limit flags, not both")
 	}
 	var in io.Reader = os.Stdin
-	if *file != "-" {
+	switch {
+	case changed:
+		r, err := limits.resources(fs)
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		in = bytes.NewReader(data)
+	case *file == "":
+		return fmt.Errorf("update: nothing to change: give --resources FILE or a limit flag such as --memory")
+	case *file != "-":
 		f, err := os.Open(*file)
 		if err != nil {
 			return fmt.Errorf("update: --resources: %w", err)
@@ -111,8 +128,9 @@ func cmdEvents(g *globals, args []string) error {
 
 func cmdPs(g *globals, args []string) error {
 	fs := newFlags("ps")
+	fs.SetInterspersed(false) // what follows the id is for ps(1)
 	format := fs.StringP("format", "f", "table", "table or json")
-	rest, err := parseArgs(fs, args, 1, 1)
+	rest, err := parseArgs(fs, args, 1, 1<<16)
 	if err != nil {
 		return err
 	}
@@ -124,16 +142,56 @@ func cmdPs(g *globals, args []string) error {
 		return err
 	}
 	if *format == "json" {
+		if len(rest) > 1 {
+			return fmt.Errorf("ps: ps options %q cannot be combined with --format json", strings.Join(rest[1:], " "))
+		}
 		if pids == nil {
 			pids = []int{}
 		}
-		return printJSON(pids)
+		return json.NewEncoder(os.Stdout).Encode(pids) // one line, as runc
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "PID\tCMD")
+	psArgs := rest[1:]
+	if len(psArgs) == 0 {
+		psArgs = []string{"-ef"}
+	}
+	return psTable(pids, psArgs, os.Stdout)
+}
+
+// psTable runs the host's ps(1) with psArgs and keeps its header and the
+// lines of the container's processes: it finds them by the PID column.
+func psTable(pids []int, psArgs []string, w io.Writer) error {
+	out, err := exec.Command("ps", psArgs...).Output()
+	if err != nil {
+		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+	}
+	in := make(map[int]bool, len(pids))
 	for _, pid := range pids {
-		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-		fmt.Fprintf(w, "%d\t%s\n", pid, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		in[pid] = true
 	}
-	return w.Flush()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() {
+		return fmt.Errorf("ps %s: printed nothing", strings.Join(psArgs, " "))
+	}
+	header := sc.Text()
+	col := -1
+	for i, f := range strings.Fields(header) {
+		if f == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("ps %s: no PID column in its output (keep pid among the columns)", strings.Join(psArgs, " "))
+	}
+	fmt.Fprintln(w, header)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) <= col {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[col]); err == nil && in[pid] {
+			fmt.Fprintln(w, sc.Text())
+		}
+	}
+	return sc.Err()
 }

@@ -28,13 +28,15 @@ func cmdExec(g *globals, args []string) error {
 	noNewPrivs := fs.Bool("no-new-privs", false, "set no_new_privs")
 	preserveFDs := fs.Int("preserve-fds", 0, "pass N extra file descriptors (from fd 3)")
 	trace := fs.Bool("trace", false, "print each setup step with its duration to stderr")
-	for _, name := range []string{"process-label", "apparmor", "cgroup", "ignore-paused"} {
+	subCgroup := fs.String("cgroup", "", "run the process in this existing sub-cgroup of the container's")
+	ignorePaused := fs.Bool("ignore-paused", false, "allow exec in a paused container (the process starts frozen)")
+	for _, name := range []string{"process-label", "apparmor"} {
 		fs.String(name, "", "not supported by cmrun")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	for _, name := range []string{"process-label", "apparmor", "cgroup", "ignore-paused"} {
+	for _, name := range []string{"process-label", "apparmor"} {
 		if fs.Changed(name) {
 			return fmt.Errorf("exec: --%s is not supported by cmrun", name)
 		}
@@ -93,10 +95,11 @@ func cmdExec(g *globals, args []string) error {
 		}
 	}
 	o := runtime.ExecOptions{Root: g.root, ID: id, Process: p, Detach: *detach, PidFile: *pidFile,
-		ConsoleSocket: *consoleSocket, PreserveFDs: *preserveFDs, Trace: runtime.NewTrace(*trace),
-		Warn: func(m string) { g.log.warnf("%s", m) }, Debug: func(m string) { g.log.debugf("%s", m) }}
+		ConsoleSocket: *consoleSocket, PreserveFDs: *preserveFDs, Trace: runtime.NewTrace(*trace || g.debug),
+		IgnorePaused: *ignorePaused, SubCgroup: *subCgroup,
+		Warn: g.log.warnRuntime, Debug: func(m string) { g.log.debugf("%s", m) }}
 	code, err := runtime.Exec(o)
-	o.Trace.Print(os.Stderr)
+	g.finishTrace(o.Trace, *trace)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -21,6 +25,32 @@ type createFlags struct {
 	preserveFDs                    int
 }
 
+// errCheckpoint is what checkpoint and restore answer: runc does them
+// with CRIU, which cmrun does not drive.
+var errCheckpoint = errors.New("not supported: cmrun has no CRIU integration; stop the container and run it again instead")
+
+func cmdCheckpoint(g *globals, args []string) error {
+	if err := checkpointFlags("checkpoint").Parse(args); err != nil {
+		return err
+	}
+	return fmt.Errorf("checkpoint: %w", errCheckpoint)
+}
+
+func cmdRestore(g *globals, args []string) error {
+	if err := checkpointFlags("restore").Parse(args); err != nil {
+		return err
+	}
+	return fmt.Errorf("restore: %w", errCheckpoint)
+}
+
+// checkpointFlags accepts anything, so that whatever flags a caller passes
+// it gets the one clear "not supported" line rather than a flag error.
+func checkpointFlags(name string) *pflag.FlagSet {
+	fs := newFlags(name)
+	fs.ParseErrorsAllowlist.UnknownFlags = true
+	return fs
+}
+
 func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.bundle, "bundle", "b", ".", "path to the bundle directory")
 	fs.StringVar(&f.pidFile, "pid-file", "", "write the container init's pid to this file")
@@ -34,8 +64,8 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 func (f *createFlags) options(g *globals, id string) runtime.CreateOptions {
 	return runtime.CreateOptions{
 		Root: g.root, ID: id, BundleDir: f.bundle, PidFile: f.pidFile, ConsoleSocket: f.consoleSocket,
-		NoPivot: f.noPivot, PreserveFDs: f.preserveFDs, Trace: runtime.NewTrace(f.trace),
-		Warn:  func(msg string) { g.log.warnf("%s", msg) },
+		NoPivot: f.noPivot, PreserveFDs: f.preserveFDs, Trace: runtime.NewTrace(f.trace || g.debug),
+		Warn:  g.log.warnRuntime,
 		Debug: func(msg string) { g.log.debugf("%s", msg) },
 	}
 }
@@ -50,7 +80,7 @@ func cmdCreate(g *globals, args []string) error {
 	}
 	o := f.options(g, rest[0])
 	_, err = runtime.Create(o)
-	o.Trace.Print(os.Stderr)
+	g.finishTrace(o.Trace, f.trace)
 	return err
 }
 
@@ -59,15 +89,17 @@ func cmdRun(g *globals, args []string) error {
 	fs := newFlags("run")
 	f.register(fs)
 	detach := fs.BoolP("detach", "d", false, "return once the container has started")
+	keep := fs.Bool("keep", false, "do not delete the container after it exits")
+	fs.Bool("no-subreaper", false, "accepted for compatibility: cmrun waits for its container's init as its parent")
 	rest, err := parseArgs(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	o := runtime.RunOptions{CreateOptions: f.options(g, rest[0]), Detach: *detach}
+	o := runtime.RunOptions{CreateOptions: f.options(g, rest[0]), Detach: *detach, Keep: *keep}
 	start := time.Now()
 	code, err := runtime.Run(o)
-	if o.Trace.On() {
-		o.Trace.Print(os.Stderr)
+	g.finishTrace(o.Trace, f.trace)
+	if f.trace {
 		fmt.Fprintf(os.Stderr, "trace total %.3fms (exit %d)\n", float64(time.Since(start).Microseconds())/1000, code)
 	}
 	if err != nil {
@@ -97,10 +129,10 @@ func cmdState(g *globals, args []string) error {
 	// The OCI state, plus whether the OOM killer struck: runtimes may add
 	// fields, and a stopped container's users want to know why it stopped.
 	type state struct {
-		specs.State
+		containerInfo
 		OOMKilled bool `json:"oomKilled,omitempty"`
 	}
-	st := state{State: c.OCIState()}
+	st := state{containerInfo: infoOf(c)}
 	if st.Status == specs.StateStopped {
 		st.OOMKilled = c.OOMKilled()
 	}
@@ -118,9 +150,12 @@ func cmdKill(g *globals, args []string) error {
 	if len(rest) == 2 {
 		sigName = rest[1]
 	}
-	sig, err := runtime.ParseSignal(sigName)
-	if err != nil {
-		return err
+	// Signal 0 probes whether the container is alive, as with kill(2).
+	var sig syscall.Signal
+	if sigName != "0" {
+		if sig, err = runtime.ParseSignal(sigName); err != nil {
+			return err
+		}
 	}
 	return runtime.Kill(g.root, rest[0], sig, *all)
 }
@@ -132,7 +167,11 @@ func cmdDelete(g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runtime.Delete(g.root, rest[0], *force)
+	err = runtime.Delete(g.root, rest[0], *force)
+	if *force && errors.Is(err, runtime.ErrNotExist) {
+		return nil // as runc: forcing the removal of nothing succeeds
+	}
+	return err
 }
 
 func cmdList(g *globals, args []string) error {
@@ -146,13 +185,9 @@ func cmdList(g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	type entry struct {
-		specs.State
-		Created time.Time `json:"created"`
-	}
-	var list []entry
+	list := []containerInfo{}
 	for _, c := range cs {
-		list = append(list, entry{State: c.OCIState(), Created: c.Created})
+		list = append(list, infoOf(c))
 	}
 	switch {
 	case *quiet:
@@ -160,15 +195,13 @@ func cmdList(g *globals, args []string) error {
 			fmt.Println(e.ID)
 		}
 	case *format == "json":
-		if list == nil {
-			list = []entry{}
-		}
-		return printJSON(list)
+		return json.NewEncoder(os.Stdout).Encode(list) // one line, as runc
 	case *format == "table":
-		w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED")
+		// runc's column widths, so scripts that cut columns keep working.
+		w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+		fmt.Fprintln(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER")
 		for _, e := range list {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", e.ID, e.Pid, e.Status, e.Bundle, e.Created.Format(time.RFC3339))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", e.ID, e.Pid, e.Status, e.Bundle, e.Created.Format(time.RFC3339Nano), e.Owner)
 		}
 		return w.Flush()
 	default:
@@ -177,9 +210,45 @@ func cmdList(g *globals, args []string) error {
 	return nil
 }
 
+// containerInfo is a container as "list" and "state" show it: runc's
+// fields, in runc's order.
+type containerInfo struct {
+	OCIVersion  string               `json:"ociVersion"`
+	ID          string               `json:"id"`
+	Pid         int                  `json:"pid"`
+	Status      specs.ContainerState `json:"status"`
+	Bundle      string               `json:"bundle"`
+	Rootfs      string               `json:"rootfs"`
+	Created     time.Time            `json:"created"`
+	Annotations map[string]string    `json:"annotations,omitempty"`
+	Owner       string               `json:"owner"`
+}
+
+func infoOf(c *runtime.Container) containerInfo {
+	st := c.OCIState()
+	return containerInfo{OCIVersion: st.Version, ID: st.ID, Pid: st.Pid, Status: st.Status, Bundle: st.Bundle,
+		Rootfs: c.Rootfs, Created: c.Created, Annotations: st.Annotations, Owner: ownerOf(c.Dir())}
+}
+
+// ownerOf names the user who owns a state directory: who created the
+// container (runc shows "#UID" for a uid without a name).
+func ownerOf(dir string) string {
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil {
+		return ""
+	}
+	uid := strconv.FormatUint(uint64(st.Uid), 10)
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username
+	}
+	return "#" + uid
+}
+
 func cmdSpec(g *globals, args []string) error {
 	fs := newFlags("spec")
 	bundle := fs.StringP("bundle", "b", ".", "directory to write config.json into")
+	cm := fs.Bool("cm", false, "write cm's stricter default (cgroup namespace, seccomp profile, no ambient capabilities) instead of runc's")
+	fs.Bool("rootless", false, "not supported: cmrun does not write rootless configurations")
 	cmd, err := parseArgs(fs, args, 0, 1<<16)
 	if err != nil {
 		return err
@@ -188,7 +257,13 @@ func cmdSpec(g *globals, args []string) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("spec: %s already exists; remove it first", path)
 	}
-	spec := runtime.DefaultSpec()
+	if fs.Changed("rootless") {
+		return fmt.Errorf("spec: --rootless is not supported by cmrun")
+	}
+	spec := runtime.RuncSpec()
+	if *cm {
+		spec = runtime.DefaultSpec()
+	}
 	if len(cmd) > 0 {
 		// A command makes a bundle for scripts: it runs that, without a terminal.
 		spec.Process.Args = cmd

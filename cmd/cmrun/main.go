@@ -6,10 +6,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strings"
 
+	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/spf13/pflag"
 
 	_ "cm/nsexec" // links the C preamble that runs before the Go runtime in a container init
@@ -29,6 +32,8 @@ type globals struct {
 	logFormat     string
 	debug         bool
 	systemdCgroup bool
+	criu          string
+	rootless      string
 	log           *logger
 }
 
@@ -44,21 +49,25 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"create":   {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
-		"start":    {"ID", "run the user's program in a created container", cmdStart},
-		"run":      {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
-		"exec":     {"[flags] ID [COMMAND [ARG...]]", "run another process in a created or running container", cmdExec},
-		"state":    {"ID", "print the OCI state of a container as JSON", cmdState},
-		"kill":     {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
-		"delete":   {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},
-		"list":     {"[--format table|json] [--quiet]", "list containers", cmdList},
-		"pause":    {"ID", "freeze every process of a container", cmdPause},
-		"resume":   {"ID", "thaw a paused container", cmdResume},
-		"update":   {"--resources FILE|- ID", "change a container's cgroup limits (linux.resources JSON)", cmdUpdate},
-		"events":   {"[--stats] [--interval D] ID", "print statistics and OOM events as JSON lines", cmdEvents},
-		"ps":       {"[--format table|json] ID", "list the processes in a container", cmdPs},
-		"features": {"", "print what this runtime supports (runtime-spec features.json)", cmdFeatures},
-		"spec":     {"[--bundle DIR] [-- CMD [ARG...]]", "write a default config.json (running CMD without a terminal, if given)", cmdSpec},
+		"create":     {"[flags] ID", "create a container from a bundle; it waits for start", cmdCreate},
+		"start":      {"ID", "run the user's program in a created container", cmdStart},
+		"run":        {"[flags] ID", "create, start and wait for a container; exits with its code", cmdRun},
+		"exec":       {"[flags] ID [COMMAND [ARG...]]", "run another process in a created or running container", cmdExec},
+		"state":      {"ID", "print the OCI state of a container as JSON", cmdState},
+		"kill":       {"[--all] ID [SIGNAL]", "send a signal (default SIGTERM) to a container", cmdKill},
+		"delete":     {"[--force] ID", "remove a stopped container (--force: any container)", cmdDelete},
+		"list":       {"[--format table|json] [--quiet]", "list containers", cmdList},
+		"pause":      {"ID", "freeze every process of a container", cmdPause},
+		"resume":     {"ID", "thaw a paused container", cmdResume},
+		"update":     {"[flags] ID", "change a container's cgroup limits (flags, or linux.resources JSON with -r)", cmdUpdate},
+		"events":     {"[--stats] [--interval D] ID", "print statistics and OOM events as JSON lines", cmdEvents},
+		"ps":         {"[--format table|json] ID [PS OPTIONS]", "list the processes in a container (ps -ef columns by default)", cmdPs},
+		"features":   {"", "print what this runtime supports (runtime-spec features.json)", cmdFeatures},
+		"spec":       {"[--bundle DIR] [--cm] [-- CMD [ARG...]]", "write runc's default config.json (--cm: cm's stricter one; CMD: run it without a terminal)", cmdSpec},
+		"checkpoint": {"[flags] ID", "not supported: cmrun has no CRIU integration", cmdCheckpoint},
+		"restore":    {"[flags] ID", "not supported: cmrun has no CRIU integration", cmdRestore},
+		"version":    {"", "print the version (as --version)", cmdVersion},
+		"help":       {"[COMMAND]", "show the commands, or one command's flags", nil},
 	}
 }
 
@@ -69,6 +78,9 @@ func main() {
 	os.Exit(cmrun(os.Args[1:]))
 }
 
+// exitUnknownCommand is runc's exit code for a command or help topic it does not know.
+const exitUnknownCommand = 3
+
 func cmrun(argv []string) int {
 	g := &globals{}
 	fs := pflag.NewFlagSet("cmrun", pflag.ContinueOnError)
@@ -78,8 +90,11 @@ func cmrun(argv []string) int {
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
 	fs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "refused by create and run: cmrun manages cgroupfs itself (no systemd cgroup driver)")
+	fs.StringVar(&g.criu, "criu", "criu", "accepted for compatibility; cmrun does not checkpoint")
+	fs.StringVar(&g.rootless, "rootless", "auto", "accepted for compatibility: true, false or auto")
 	showVersion := fs.BoolP("version", "v", false, "print the version")
-	fs.Usage = func() { usage(fs) }
+	globalFlags = fs
+	fs.Usage = func() { usage(os.Stdout) }
 	g.log = newLogger(os.Stderr)
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -92,14 +107,23 @@ func cmrun(argv []string) int {
 	}
 	defer g.log.close()
 	if *showVersion {
-		fmt.Printf("cmrun version %s\ncommit: %s\nspec: %s\n", version, commit, specVersion())
+		printVersion()
 		return 0
 	}
+	switch g.rootless {
+	case "true", "false", "auto":
+	default:
+		return g.log.fail(fmt.Errorf("--rootless: %q is not true, false or auto", g.rootless))
+	}
 	if fs.NArg() == 0 {
-		usage(fs)
-		return 2
+		// As runc: no command shows the help, and that is not an error.
+		usage(os.Stdout)
+		return 0
 	}
 	name, args := fs.Arg(0), fs.Args()[1:]
+	if name == "help" || name == "h" {
+		return help(g, args)
+	}
 	// A container made in cgroupfs where the engine and the kubelet expect
 	// a systemd scope would escape their accounting: refuse, once, where
 	// cgroups are made; the other commands only use the recorded path.
@@ -108,7 +132,8 @@ func cmrun(argv []string) int {
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		return g.log.fail(fmt.Errorf("unknown command %q (see cmrun --help)", name))
+		g.log.fail(fmt.Errorf("unknown command %q (see cmrun --help)", name))
+		return exitUnknownCommand
 	}
 	if err := cmd.run(g, args); err != nil {
 		var exit exitStatus
@@ -118,9 +143,58 @@ func cmrun(argv []string) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		code := g.log.fail(err)
+		if name == "exec" {
+			code = exitExecFailed
+		}
+		return code
+	}
+	return 0
+}
+
+// exitExecFailed is runc's exit code for an exec that could not start the
+// process (a process that ran exits with its own code instead).
+const exitExecFailed = 255
+
+// help is "cmrun help [COMMAND]": the commands, or one command's flags.
+func help(g *globals, args []string) int {
+	if len(args) == 0 {
+		usage(os.Stdout)
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok || cmd.run == nil {
+		if args[0] == "help" || args[0] == "h" {
+			usage(os.Stdout)
+			return 0
+		}
+		g.log.fail(fmt.Errorf("help: unknown command %q (see cmrun help)", args[0]))
+		return exitUnknownCommand
+	}
+	// Each command prints its own help when asked with --help.
+	if err := cmd.run(g, []string{"--help"}); err != nil && !errors.Is(err, pflag.ErrHelp) {
 		return g.log.fail(err)
 	}
 	return 0
+}
+
+func cmdVersion(g *globals, args []string) error {
+	if _, err := parseArgs(newFlags("version"), args, 0, 0); err != nil {
+		return err
+	}
+	printVersion()
+	return nil
+}
+
+// printVersion prints runc's five lines (tools parse the first three).
+func printVersion() {
+	fmt.Print(versionText())
+}
+
+func versionText() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("cmrun version %s\ncommit: %s\nspec: %s\ngo: %s\nlibseccomp: %d.%d.%d\n",
+		version, commit, specVersion(), goruntime.Version(), major, minor, micro)
 }
 
 // exitStatus is returned by "run" to exit with the container's code.
@@ -128,24 +202,47 @@ type exitStatus int
 
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-func usage(fs *pflag.FlagSet) {
-	fmt.Fprintf(os.Stderr, "usage: cmrun [global flags] COMMAND [flags] [args]\n\ncommands:\n")
+// globalFlags is cmrun's own flag set, for the help text.
+var globalFlags *pflag.FlagSet
+
+// usage prints the main help in runc's layout: NAME, USAGE, VERSION,
+// COMMANDS, GLOBAL OPTIONS.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "NAME:\n   cmrun - cm's OCI runtime, with runc's command line\n\n")
+	fmt.Fprintf(w, "USAGE:\n   cmrun [global options] command [command options] [arguments...]\n\n")
+	fmt.Fprintf(w, "VERSION:\n   %s\n", strings.TrimPrefix(versionText(), "cmrun version "))
+	fmt.Fprintf(w, "COMMANDS:\n")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-7s %s\n", n, commands[n].summary)
+		label := n
+		if n == "help" {
+			label = "help, h"
+		}
+		fmt.Fprintf(w, "   %-11s %s\n", label, commands[n].summary)
 	}
-	fmt.Fprintf(os.Stderr, "\nglobal flags:\n%s", fs.FlagUsages())
+	fmt.Fprintf(w, "\nGLOBAL OPTIONS:\n%s", indent(globalFlags.FlagUsages()))
+	fmt.Fprintf(w, "   --help, -h           show help\n")
+}
+
+// indent puts pflag's two-space flag lines at runc's three.
+func indent(s string) string {
+	return strings.ReplaceAll("\n"+s, "\n  ", "\n   ")[1:]
 }
 
 // newFlags makes a command's flag set with a usage line.
 func newFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	// Help goes to stdout, in runc's layout: NAME, USAGE, OPTIONS.
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: cmrun %s %s\n%s\n\n%s", name, commands[name].usage, commands[name].summary, fs.FlagUsages())
+		fmt.Printf("NAME:\n   cmrun %s - %s\n\nUSAGE:\n   cmrun %s %s\n", name, commands[name].summary, name, commands[name].usage)
+		if fs.HasFlags() {
+			fmt.Printf("\nOPTIONS:\n%s", indent(fs.FlagUsages()))
+		}
+		fmt.Printf("   --help, -h  show help\n")
 	}
 	return fs
 }

@@ -80,6 +80,12 @@ func Build(s *specs.LinuxSeccomp) (f *Filter, skipped []string, err error) {
 	if f.program, err = compile(scmp); err != nil {
 		return nil, nil, err
 	}
+	if stub := enosysStub(s, native); stub != nil {
+		if len(stub)+len(f.program) > maxInstructions {
+			return nil, nil, fmt.Errorf("linux.seccomp: BPF program of %d instructions is longer than the kernel takes (%d)", len(stub)+len(f.program), maxInstructions)
+		}
+		f.program = append(stub, f.program...)
+	}
 	slices.Sort(skipped)
 	return f, slices.Compact(skipped), nil
 }

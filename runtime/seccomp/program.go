@@ -101,7 +101,7 @@ func (f *Filter) UnmarshalBinary(data []byte) error {
 
 // programFormat changes whenever Build would compile the same profile
 // differently, so cached programs from an older cm are not reused.
-const programFormat = "cm-seccomp-2"
+const programFormat = "cm-seccomp-3" // 3: the ENOSYS stub
 
 // CompilerVersion names what turns profiles into programs: this package's
 // format and the libseccomp it links. Callers that cache compiled
