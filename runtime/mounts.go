@@ -164,7 +164,7 @@ func bindMount(root *rootDir, bundleDir, source, dest string, opts mountOptions)
 		return fmt.Errorf("bind %s on %s: %w", source, dest, err)
 	}
 	rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-	if rest == 0 && len(opts.propagation) == 0 {
+	if rest == 0 && len(opts.propagation) == 0 && !opts.recursiveReadonly {
 		return nil
 	}
 	if err := t.mounted(); err != nil {
