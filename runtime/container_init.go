@@ -199,6 +199,14 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	// validation suite checks: in a new mount namespace, in one joined by
 	// path, or, without any, in the host's.
 	hasMountNS := findNamespace(s, specs.MountNamespace) != nil
+	if ns := findNamespace(s, specs.NetworkNamespace); ns != nil && ns.Path == "" {
+		done := t.Step("init", "bring up lo")
+		err := loopbackUp()
+		done()
+		if err != nil {
+			return err
+		}
+	}
 	if err := setupRootfs(cfg, t, hasMountNS, func() error { return hooksBeforePivot(cfg, sock, t) }); err != nil {
 		return err
 	}

@@ -880,3 +880,21 @@ func TestRuncCompatStartContainerHookSeccomp(t *testing.T) {
 	require.NotEqual(t, 0, r.code, "runc now keeps startContainer hooks out of the filter too: make this test compare")
 	require.Contains(t, r.stderr, "Operation not permitted")
 }
+
+// TestRuncCompatLoopbackUp: in a network namespace the container makes
+// for itself, loopback is up, as runc leaves it; one joined by path is
+// left as its owner made it. Seen before the fix: cmrun's lo had no UP.
+func TestRuncCompatLoopbackUp(t *testing.T) {
+	p := newPair(t)
+	bundle := p.bundle(nil, "sh", "-c", "ip -o link show lo | grep -o '<[^>]*>'")
+	id := p.e.newID()
+	t.Cleanup(func() {
+		p.runc("delete", "--force", runcID(id))
+		p.e.forceDelete(id)
+	})
+	r, c := p.both(id, "run", "--bundle", bundle, id)
+	sameCode(t, r, c, "run in a new network namespace")
+	require.Equal(t, 0, c.code, c.stderr)
+	require.Equal(t, r.stdout, c.stdout)
+	require.Equal(t, "<LOOPBACK,UP,LOWER_UP>\n", c.stdout)
+}
