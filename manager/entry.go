@@ -59,26 +59,35 @@ type Change func(cur *Snapshot) (State, *Facts, error)
 func (e *Entry[S]) Update(by Actor, change Change) (before, after *Snapshot, err error) {
 	for {
 		cur := e.snap.Load()
-		to, facts, err := change(cur)
-		if err != nil {
+		next, err := e.next(cur, by, change)
+		if err != nil || next == cur {
 			return cur, cur, err
 		}
-		if facts != cur.Facts && *facts == *cur.Facts {
-			facts = cur.Facts
-		}
-		if to == cur.State && facts == cur.Facts {
-			return cur, cur, nil
-		}
-		if to != cur.State {
-			if err := CheckTransition(e.ID, cur.State, to, by); err != nil {
-				return cur, cur, err
-			}
-		}
-		next := &Snapshot{State: to, Version: cur.Version + 1, Facts: facts}
 		if e.snap.CompareAndSwap(cur, next) {
 			return cur, next, nil
 		}
 	}
+}
+
+// next is the snapshot change makes of cur, checked against the
+// transition table; cur itself when nothing changes.
+func (e *Entry[S]) next(cur *Snapshot, by Actor, change Change) (*Snapshot, error) {
+	to, facts, err := change(cur)
+	if err != nil {
+		return nil, err
+	}
+	if facts != cur.Facts && *facts == *cur.Facts {
+		facts = cur.Facts
+	}
+	if to == cur.State && facts == cur.Facts {
+		return cur, nil
+	}
+	if to != cur.State {
+		if err := CheckTransition(e.ID, cur.State, to, by); err != nil {
+			return nil, err
+		}
+	}
+	return &Snapshot{State: to, Version: cur.Version + 1, Facts: facts}, nil
 }
 
 // Apply is Update for changes that must be all or nothing: it computes the
@@ -92,22 +101,10 @@ func (e *Entry[S]) Apply(by Actor, change Change, persist func(before, after *Sn
 	e.commitMu.Lock()
 	defer e.commitMu.Unlock()
 	cur := e.snap.Load()
-	to, facts, err := change(cur)
-	if err != nil {
+	next, err := e.next(cur, by, change)
+	if err != nil || next == cur {
 		return cur, cur, err
 	}
-	if facts != cur.Facts && *facts == *cur.Facts {
-		facts = cur.Facts
-	}
-	if to == cur.State && facts == cur.Facts {
-		return cur, cur, nil
-	}
-	if to != cur.State {
-		if err := CheckTransition(e.ID, cur.State, to, by); err != nil {
-			return cur, cur, err
-		}
-	}
-	next := &Snapshot{State: to, Version: cur.Version + 1, Facts: facts}
 	if err := persist(cur, next); err != nil {
 		return cur, cur, err
 	}
