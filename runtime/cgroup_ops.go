@@ -63,15 +63,10 @@ func Update(root, id string, resources io.Reader, warn func(string)) error {
 	if err != nil {
 		return err
 	}
-	applied := r
-	if r.Devices != nil {
-		// New device rules replace the old ones; the defaults stay.
-		applied.Devices = deviceRules(r.Devices, c.Config.Linux.Devices)
-	}
-	if err := host.ValidateResources(&applied); err != nil {
+	if err := host.ValidateResources(&r); err != nil {
 		return err
 	}
-	warnings, err := cg.Apply(&applied)
+	warnings, err := cg.Apply(&r)
 	for _, w := range warnings {
 		warn(w)
 	}
@@ -97,9 +92,6 @@ func mergeResources(l *specs.Linux, r *specs.LinuxResources) {
 	}
 	if r.Unified != nil {
 		old.Unified = r.Unified
-	}
-	if r.Devices != nil {
-		old.Devices = r.Devices
 	}
 }
 
