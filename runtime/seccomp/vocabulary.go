@@ -19,6 +19,7 @@ var actions = map[specs.LinuxSeccompAction]libseccomp.ScmpAction{
 	specs.ActTrap:        libseccomp.ActTrap,
 	specs.ActLog:         libseccomp.ActLog,
 	specs.ActTrace:       libseccomp.ActTrace,
+	specs.ActNotify:      libseccomp.ActNotify,
 }
 
 // operators maps the OCI comparison names to libseccomp's. For
