@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,4 +169,38 @@ func TestRuncCompatSeccompNotify(t *testing.T) {
 	require.Equal(t, rs.State.Bundle, cs.State.Bundle)
 	require.Equal(t, rs.Pid, rs.State.Pid, "runc: the init is the process under the filter")
 	require.Equal(t, cs.Pid, cs.State.Pid, "cmrun: the init is the process under the filter")
+}
+
+// TestRuncCompatSeccompNotifyBadInput: without an agent, both runtimes
+// fail alike, with one line naming the listener, and keep no container.
+func TestRuncCompatSeccompNotifyBadInput(t *testing.T) {
+	p := newPair(t)
+	// A socket file whose listener is gone: connect is refused.
+	dead := filepath.Join(p.e.dir, "dead.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: dead, Net: "unix"})
+	require.NoError(t, err)
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	for _, tc := range []struct {
+		name, path, runcWants, cmrunWants string
+	}{
+		{"listenerPath missing", "", "listenerPath is not set", "linux.seccomp.listenerPath: missing"},
+		{"no socket", filepath.Join(p.e.dir, "nobody.sock"), "connect: no such file or directory", "connect to the seccomp agent: no such file or directory"},
+		{"nobody listens", dead, "connect: connection refused", "connect to the seccomp agent: connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := p.bundle(func(s *specs.Spec) { s.Linux.Seccomp = notifyProfile(tc.path) }, "sh", "-c", notifyScript)
+			id := p.e.newID()
+			t.Cleanup(func() {
+				p.runc("delete", "--force", runcID(id))
+				p.e.forceDelete(id)
+			})
+			r, c := p.both(id, "run", "--bundle", bundle, id)
+			sameCode(t, r, c, "run")
+			requireOneLineError(t, r, tc.runcWants)
+			requireOneLineError(t, c, tc.cmrunWants)
+			require.NotEqual(t, 0, p.runc("state", runcID(id)).code, "runc kept the container")
+			p.e.requireNoLeftovers(id, bundle)
+		})
+	}
 }
