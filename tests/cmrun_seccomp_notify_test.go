@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/stretchr/testify/require"
 )
 
@@ -203,4 +205,19 @@ func TestRuncCompatSeccompNotifyBadInput(t *testing.T) {
 			p.e.requireNoLeftovers(id, bundle)
 		})
 	}
+}
+
+// TestRuncCompatFeaturesSeccompActions: "features" lists the same
+// seccomp actions as runc 1.1.5's, SCMP_ACT_NOTIFY included.
+func TestRuncCompatFeaturesSeccompActions(t *testing.T) {
+	p := newPair(t)
+	actions := func(r result) []string {
+		require.Equal(t, 0, r.code, r.stderr)
+		var f features.Features
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &f))
+		return f.Linux.Seccomp.Actions
+	}
+	fromRunc, fromCmrun := actions(p.runc("features")), actions(p.e.cmrun("features"))
+	require.Contains(t, fromCmrun, string(specs.ActNotify))
+	require.Equal(t, fromRunc, fromCmrun)
 }
