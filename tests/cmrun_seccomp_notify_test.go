@@ -45,14 +45,26 @@ func requireAgentMessage(t *testing.T, m agentMessage, id, bundle string, pid, i
 // TestSeccompNotify: SCMP_ACT_NOTIFY calls are answered by the agent at
 // listenerPath, which "cmrun create" gave the listener along with the
 // state, as runc does; with and without no_new_privs (the filter is
-// loaded at a different point of the init).
+// loaded at a different point of the init), and from a user namespace
+// (the listener is copied out of an init that is not root on the host).
 func TestSeccompNotify(t *testing.T) {
-	for _, nnp := range []bool{true, false} {
-		t.Run("noNewPrivileges="+strconv.FormatBool(nnp), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+	}{
+		{"noNewPrivileges=true", func(s *specs.Spec) { s.Process.NoNewPrivileges = true }},
+		{"noNewPrivileges=false", func(s *specs.Spec) { s.Process.NoNewPrivileges = false }},
+		{"user namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = s.Linux.UIDMappings
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			agent := startSeccompAgent(t, e.dir)
 			bundle := e.bundle(func(s *specs.Spec) {
-				s.Process.NoNewPrivileges = nnp
+				tc.edit(s)
 				s.Linux.Seccomp = notifyProfile(agent.path)
 			}, "sh", "-c", notifyScript)
 			id := e.newID()
