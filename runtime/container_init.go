@@ -102,9 +102,9 @@ func initContainer(sock *os.File, entered time.Time) error {
 	if err != nil {
 		return err
 	}
-	// A filter with SCMP_ACT_NOTIFY rules is loaded now, as runc does,
-	// because its listener must reach the seccomp agent through the
-	// parent, which waits for "ready" only.
+	// A filter with SCMP_ACT_NOTIFY rules is loaded now, as runc does:
+	// its listener reaches the seccomp agent through the parent, which
+	// is there only until the init reports ready.
 	if filter != nil && filter.HasListener() {
 		done := t.Step("init", "load seccomp filter with a listener")
 		listener, err = filter.LoadListener(true)
