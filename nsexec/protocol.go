@@ -28,6 +28,8 @@ const (
 	MsgHooks          MsgType = C.MSG_HOOKS
 	MsgHooksDone      MsgType = C.MSG_HOOKS_DONE
 	MsgSeccomp        MsgType = C.MSG_SECCOMP
+	MsgSeccompFd      MsgType = C.MSG_SECCOMP_FD
+	MsgSeccompFdDone  MsgType = C.MSG_SECCOMP_FD_DONE
 )
 
 // MaxMessage bounds what the Go side sends and accepts, so a corrupt

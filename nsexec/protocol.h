@@ -19,6 +19,8 @@
 #define MSG_HOOKS           8 /* Go init -> parent: run prestart/createRuntime hooks now */
 #define MSG_HOOKS_DONE      9 /* parent -> Go init: hooks ran, go on */
 #define MSG_SECCOMP        10 /* parent -> Go init: the compiled seccomp filter, after the config */
+#define MSG_SECCOMP_FD     11 /* Go init -> parent: s32 number of the seccomp listener fd in the init */
+#define MSG_SECCOMP_FD_DONE 12 /* parent -> Go init: listener copied (pidfd_getfd), the init may close it */
 
 /* Bootstrap attributes. */
 #define ATTR_CLONE_FLAGS    1 /* u32 CLONE_NEW* flags */

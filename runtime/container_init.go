@@ -97,10 +97,27 @@ func initContainer(sock *os.File, entered time.Time) error {
 		return fmt.Errorf("process.cwd %s: %w", p.Cwd, cwdErr)
 	}
 	done = t.Step("init", "set user %d:%d, capabilities, no_new_privs", p.User.UID, p.User.GID)
-	filter, warnings, err := finalizeProcess(p, cfg.Seccomp)
+	filter, listener, warnings, err := finalizeProcess(p, cfg.Seccomp)
 	done()
 	if err != nil {
 		return err
+	}
+	// A filter with SCMP_ACT_NOTIFY rules is loaded now, as runc does:
+	// its listener reaches the seccomp agent through the parent, which
+	// is there only until the init reports ready.
+	if filter != nil && filter.HasListener() {
+		done := t.Step("init", "load seccomp filter with a listener")
+		listener, err = filter.LoadListener(true)
+		done()
+		if err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		filter = nil
+	}
+	if listener >= 0 {
+		if err := handOverListener(sock, listener); err != nil {
+			return err
+		}
 	}
 	if cwdErr != nil {
 		if err := unix.Chdir(p.Cwd); err != nil {

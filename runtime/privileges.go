@@ -14,18 +14,20 @@ import (
 // its user and groups, its capabilities and no_new_privs. It runs after
 // everything that needs privilege, on the thread that will execve. It
 // returns the seccomp filter still to load just before execve (nil if
-// there is none, or if it had to be loaded here) and warnings to report.
-func finalizeProcess(p *specs.Process, filterData []byte) (*seccomp.Filter, []string, error) {
+// there is none, or if it had to be loaded here), the filter's listener
+// if it was loaded here with one (-1 otherwise), and warnings to report.
+func finalizeProcess(p *specs.Process, filterData []byte) (_ *seccomp.Filter, listener int, _ []string, _ error) {
+	listener = -1
 	var filter *seccomp.Filter
 	if filterData != nil {
 		filter = new(seccomp.Filter)
 		if err := filter.UnmarshalBinary(filterData); err != nil {
-			return nil, nil, fmt.Errorf("linux.seccomp: %w", err)
+			return nil, -1, nil, fmt.Errorf("linux.seccomp: %w", err)
 		}
 	}
 	caps, err := capabilities.Parse(p.Capabilities)
 	if err != nil {
-		return nil, nil, err
+		return nil, -1, nil, err
 	}
 	warnings := append([]string{}, caps.Warnings...)
 	for _, name := range caps.Missing {
@@ -35,26 +37,31 @@ func finalizeProcess(p *specs.Process, filterData []byte) (*seccomp.Filter, []st
 	// CAP_SYS_ADMIN load a filter: load it now, before the capabilities
 	// go. The profile must then allow what the init still does.
 	if filter != nil && !p.NoNewPrivileges {
-		if err := filter.Load(false); err != nil {
-			return nil, nil, fmt.Errorf("linux.seccomp: %w", err)
+		if filter.HasListener() {
+			listener, err = filter.LoadListener(false)
+		} else {
+			err = filter.Load(false)
+		}
+		if err != nil {
+			return nil, -1, nil, fmt.Errorf("linux.seccomp: %w", err)
 		}
 		filter = nil
 	}
 	w, err := caps.DropBounding()
 	if err != nil {
-		return nil, nil, fmt.Errorf("process.capabilities.bounding: %w", err)
+		return nil, -1, nil, fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
 	warnings = append(warnings, w...)
 	// Keep the permitted set across the uid change; execve clears the flag.
 	if err := capabilities.SetKeepCaps(true); err != nil {
-		return nil, nil, err
+		return nil, -1, nil, err
 	}
 	if err := setUser(p.User); err != nil {
-		return nil, nil, err
+		return nil, -1, nil, err
 	}
 	w, err = caps.ApplyAfterUserChange()
 	if err != nil {
-		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
+		return nil, -1, nil, fmt.Errorf("process.capabilities: %w", err)
 	}
 	warnings = append(warnings, w...)
 	// The process stays non-dumpable (nsexec made it so): the kernel
@@ -62,8 +69,8 @@ func finalizeProcess(p *specs.Process, filterData []byte) (*seccomp.Filter, []st
 	// dumpability afresh for the user's program.
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return nil, nil, fmt.Errorf("process.noNewPrivileges: %w", err)
+			return nil, -1, nil, fmt.Errorf("process.noNewPrivileges: %w", err)
 		}
 	}
-	return filter, warnings, nil
+	return filter, listener, warnings, nil
 }

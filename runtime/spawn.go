@@ -190,6 +190,13 @@ func spawn(r spawnRequest) (*initProcess, error) {
 			if err := nsexec.WriteMsg(parent, nsexec.MsgHooksDone, nil); err != nil {
 				return fail(err)
 			}
+		case nsexec.MsgSeccompFd:
+			done := t.Step("cmrun", "send the seccomp listener to the agent")
+			err := r.sendListener(parent, p.pid, payload)
+			done()
+			if err != nil {
+				return fail(err)
+			}
 		case nsexec.MsgReady:
 			var ready readyMsg
 			if err := json.Unmarshal(payload, &ready); err != nil {

@@ -70,6 +70,12 @@ func Build(s *specs.LinuxSeccomp) (f *Filter, skipped []string, err error) {
 		}
 	}
 
+	if NeedsListener(s) {
+		// The kernel returns the listener only with NEW_LISTENER, and
+		// takes it with TSYNC only if a thread it cannot synchronise is
+		// reported as ESRCH (the result is the listener's fd instead).
+		f.flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+	}
 	for i, sc := range s.Syscalls {
 		skippedHere, err := addRules(scmp, sc, defaultAction, arches)
 		if err != nil {

@@ -10,6 +10,9 @@
 // process too. The container init therefore loads it as the very last
 // step before execve (or, when the profile must be loaded without
 // no_new_privs, just before dropping capabilities: see Filter.Load).
+// A profile with SCMP_ACT_NOTIFY rules is loaded with a listener for a
+// seccomp agent (Filter.LoadListener), before the init reports ready,
+// so that its parent can send the listener on (runtime/seccomp_agent.go).
 //
 // Build does all of libseccomp's work and keeps only the resulting BPF
 // program, so the init can build before it waits for "start"; Load is a

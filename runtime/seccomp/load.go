@@ -21,27 +21,57 @@ import (
 // capabilities, and the profile must allow the calls the init makes
 // after that (setresuid, capset, prctl, execve...).
 func (f *Filter) Load(setNoNewPrivs bool) error {
+	if f.HasListener() {
+		return fmt.Errorf("load seccomp filter: its SCMP_ACT_NOTIFY rules need a listener (use LoadListener)")
+	}
+	_, err := f.load(setNoNewPrivs)
+	return err
+}
+
+// HasListener tells whether the filter has SCMP_ACT_NOTIFY rules, so
+// loading it makes a listener for a seccomp agent (LoadListener).
+func (f *Filter) HasListener() bool {
+	return f.flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0
+}
+
+// LoadListener is Load for a filter with SCMP_ACT_NOTIFY rules: it
+// returns the listener, the descriptor on which a seccomp agent receives
+// the notified calls (seccomp_unotify(2)). The caller must hand it to the
+// agent before a notified call is made, or that call waits forever.
+func (f *Filter) LoadListener(setNoNewPrivs bool) (listener int, err error) {
+	if !f.HasListener() {
+		return -1, fmt.Errorf("load seccomp filter: it has no SCMP_ACT_NOTIFY rule, so no listener")
+	}
+	r, err := f.load(setNoNewPrivs)
+	return int(r), err
+}
+
+// load makes the seccomp(2) call; its result is the listener's fd with
+// NEW_LISTENER, 0 otherwise.
+func (f *Filter) load(setNoNewPrivs bool) (uintptr, error) {
 	if len(f.program) == 0 {
-		return fmt.Errorf("load seccomp filter: empty program (make filters with Build)")
+		return 0, fmt.Errorf("load seccomp filter: empty program (make filters with Build)")
 	}
 	if setNoNewPrivs {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("set no_new_privs: %w", err)
+			return 0, fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
 	prog := unix.SockFprog{Len: uint16(len(f.program)), Filter: &f.program[0]}
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, f.flags, uintptr(unsafe.Pointer(&prog)))
 	switch {
 	case errno == unix.EACCES && !setNoNewPrivs:
-		return fmt.Errorf("load seccomp filter: %w (without no_new_privs the thread needs CAP_SYS_ADMIN: load before dropping capabilities)", errno)
+		return 0, fmt.Errorf("load seccomp filter: %w (without no_new_privs the thread needs CAP_SYS_ADMIN: load before dropping capabilities)", errno)
+	case errno == unix.ESRCH && f.HasListener():
+		return 0, fmt.Errorf("load seccomp filter: a thread cannot be synchronised (it has an unrelated filter of its own)")
 	case errno != 0:
-		return fmt.Errorf("load seccomp filter: %w", errno)
-	case r != 0:
+		return 0, fmt.Errorf("load seccomp filter: %w", errno)
+	case r != 0 && !f.HasListener():
 		// With TSYNC, a positive result names a thread that could not
 		// take the filter (it has an unrelated filter of its own).
-		return fmt.Errorf("load seccomp filter: thread %d cannot be synchronised", r)
+		return 0, fmt.Errorf("load seccomp filter: thread %d cannot be synchronised", r)
 	}
-	return nil
+	return r, nil
 }
 
 // Load builds the profile and loads it with no_new_privs set: the usual

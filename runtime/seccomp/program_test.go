@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
@@ -62,4 +63,30 @@ func TestFilterBinaryRoundTrip(t *testing.T) {
 	require.Equal(t, f.program, g.program)
 	require.Error(t, g.UnmarshalBinary(data[:5]))
 	require.Error(t, g.UnmarshalBinary(data[:len(data)-3]))
+}
+
+// A profile with SCMP_ACT_NOTIFY rules makes a filter loaded with a
+// listener (NEW_LISTENER, and TSYNC_ESRCH, without which the kernel
+// refuses NEW_LISTENER with TSYNC); the flags survive the trip to the
+// init, and each Load method refuses the other kind of filter before
+// any system call.
+func TestFilterWithListener(t *testing.T) {
+	notify := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}
+	f, _, err := Build(notify)
+	require.NoError(t, err)
+	require.True(t, f.HasListener())
+	require.Equal(t, uintptr(unix.SECCOMP_FILTER_FLAG_TSYNC|unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH), f.flags)
+	data, err := f.MarshalBinary()
+	require.NoError(t, err)
+	var g Filter
+	require.NoError(t, g.UnmarshalBinary(data))
+	require.True(t, g.HasListener())
+	require.EqualError(t, g.Load(true), "load seccomp filter: its SCMP_ACT_NOTIFY rules need a listener (use LoadListener)")
+
+	plain, _, err := Build(DefaultProfile())
+	require.NoError(t, err)
+	require.False(t, plain.HasListener())
+	_, err = plain.LoadListener(true)
+	require.EqualError(t, err, "load seccomp filter: it has no SCMP_ACT_NOTIFY rule, so no listener")
 }

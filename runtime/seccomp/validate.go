@@ -39,17 +39,37 @@ func Validate(s *specs.LinuxSeccomp) error {
 			errs = append(errs, invalid(field, "unknown flag %q", f))
 		}
 	}
-	// A notifier needs a listener process that cmrun does not provide.
-	if s.ListenerPath != "" {
-		errs = append(errs, notSupported(prefix+".listenerPath", "seccomp user notification is not supported"))
-	}
-	if s.ListenerMetadata != "" {
-		errs = append(errs, notSupported(prefix+".listenerMetadata", "seccomp user notification is not supported"))
+	if s.DefaultAction == specs.ActNotify {
+		// As runc: the init's own calls after the filter would all wait
+		// for an agent that does not have the listener yet.
+		errs = append(errs, invalid(prefix+".defaultAction", "%s cannot be the default action", specs.ActNotify))
 	}
 	for i, sc := range s.Syscalls {
 		errs = append(errs, checkSyscall(fmt.Sprintf("%s.syscalls[%d]", prefix, i), sc)...)
 	}
+	// The listener goes to the agent at listenerPath: without one,
+	// every notified call would wait forever.
+	if i := notifyRule(s); i >= 0 && s.ListenerPath == "" {
+		errs = append(errs, invalid(prefix+".listenerPath", "missing: syscalls[%d] uses %s, which needs a seccomp agent listening there", i, specs.ActNotify))
+	}
 	return errors.Join(errs...)
+}
+
+// notifyRule returns the index of the first rule whose action is
+// SCMP_ACT_NOTIFY, or -1.
+func notifyRule(s *specs.LinuxSeccomp) int {
+	for i, sc := range s.Syscalls {
+		if sc.Action == specs.ActNotify {
+			return i
+		}
+	}
+	return -1
+}
+
+// NeedsListener tells whether loading the profile makes a listener that
+// must be sent to the seccomp agent at s.ListenerPath.
+func NeedsListener(s *specs.LinuxSeccomp) bool {
+	return s != nil && notifyRule(s) >= 0
 }
 
 func checkAction(field string, a specs.LinuxSeccompAction) []error {
@@ -58,8 +78,6 @@ func checkAction(field string, a specs.LinuxSeccompAction) []error {
 		return nil
 	case a == "":
 		return []error{invalid(field, "missing")}
-	case a == specs.ActNotify:
-		return []error{notSupported(field, "%s: seccomp user notification is not supported", a)}
 	default:
 		return []error{invalid(field, "unknown action %q", a)}
 	}
@@ -89,6 +107,15 @@ func checkSyscall(field string, sc specs.LinuxSyscall) []error {
 		}
 	}
 	errs = append(errs, checkAction(field+".action", sc.Action)...)
+	if sc.Action == specs.ActNotify {
+		for i, name := range sc.Names {
+			// As runc: the init reports the listener to cmrun with write(2)
+			// after the filter is loaded, before any agent has it.
+			if name == "write" {
+				errs = append(errs, invalid(fmt.Sprintf("%s.names[%d]", field, i), "%s cannot be used for the write syscall", specs.ActNotify))
+			}
+		}
+	}
 	errs = append(errs, checkErrno(field+".errnoRet", sc.Action, sc.ErrnoRet)...)
 	for i, arg := range sc.Args {
 		argField := fmt.Sprintf("%s.args[%d]", field, i)

@@ -26,6 +26,7 @@ func TestValidate(t *testing.T) {
 				DefaultErrnoRet: uintPtr(38),
 				Architectures:   []specs.Arch{specs.ArchX86_64, specs.ArchAARCH64, specs.ArchRISCV64},
 				Flags:           []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"},
+				ListenerPath:    "/run/agent.sock",
 				Syscalls: []specs.LinuxSyscall{
 					{Names: []string{"read", "_llseek", "arm_fadvise64_64"}, Action: specs.ActAllow},
 					{Names: []string{"a"}, Action: specs.ActErrno, ErrnoRet: uintPtr(0)},
@@ -34,6 +35,7 @@ func TestValidate(t *testing.T) {
 					{Names: []string{"d"}, Action: specs.ActKillThread},
 					{Names: []string{"e"}, Action: specs.ActKillProcess},
 					{Names: []string{"f"}, Action: specs.ActTrap},
+					{Names: []string{"h"}, Action: specs.ActNotify},
 					{Names: []string{"g"}, Action: specs.ActLog, Args: []specs.LinuxSeccompArg{
 						{Index: 0, Op: specs.OpNotEqual}, {Index: 1, Op: specs.OpLessThan},
 						{Index: 2, Op: specs.OpLessEqual}, {Index: 3, Op: specs.OpEqualTo},
@@ -87,18 +89,25 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name:    "notify as default action",
-			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActNotify},
-			wantIs:  ErrNotSupported,
-			wantErr: "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY: seccomp user notification is not supported",
+			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActNotify, ListenerPath: "/run/agent.sock"},
+			wantIs:  ErrInvalid,
+			wantErr: "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action",
 		},
 		{
-			name: "listener path",
-			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock", ListenerMetadata: "x",
-				Syscalls: []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActNotify}}},
-			wantIs: ErrNotSupported,
-			wantErr: "linux.seccomp.listenerPath: seccomp user notification is not supported\n" +
-				"linux.seccomp.listenerMetadata: seccomp user notification is not supported\n" +
-				"linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY: seccomp user notification is not supported",
+			name: "notify without a listener path",
+			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerMetadata: "x", Syscalls: []specs.LinuxSyscall{
+				allowGetcwd, {Names: []string{"mkdir"}, Action: specs.ActNotify}, {Names: []string{"uname"}, Action: specs.ActNotify},
+			}},
+			wantIs:  ErrInvalid,
+			wantErr: "linux.seccomp.listenerPath: missing: syscalls[1] uses SCMP_ACT_NOTIFY, which needs a seccomp agent listening there",
+		},
+		{
+			name: "notify on write",
+			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock", Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"mkdir", "write"}, Action: specs.ActNotify},
+			}},
+			wantIs:  ErrInvalid,
+			wantErr: "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall",
 		},
 		{
 			name: "unknown syscall action",

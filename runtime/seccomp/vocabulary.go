@@ -19,6 +19,7 @@ var actions = map[specs.LinuxSeccompAction]libseccomp.ScmpAction{
 	specs.ActTrap:        libseccomp.ActTrap,
 	specs.ActLog:         libseccomp.ActLog,
 	specs.ActTrace:       libseccomp.ActTrace,
+	specs.ActNotify:      libseccomp.ActNotify,
 }
 
 // operators maps the OCI comparison names to libseccomp's. For
@@ -68,10 +69,9 @@ const (
 	flagTSYNC = specs.LinuxSeccompFlag("SECCOMP_FILTER_FLAG_TSYNC")
 )
 
-// unsupportedFlags are real seccomp(2) flags this runtime does not
-// implement: they only make sense with a user-space notifier, or change
-// how TSYNC reports a thread that cannot take the filter, which
-// Filter.Load expects in the classic form.
+// unsupportedFlags are real seccomp(2) flags a profile may not ask for:
+// Build sets NEW_LISTENER and TSYNC_ESRCH itself when a rule notifies,
+// and WAIT_KILLABLE_RECV is not implemented (runc 1.1.5 refuses it too).
 var unsupportedFlags = map[specs.LinuxSeccompFlag]bool{
 	specs.LinuxSeccompFlagWaitKillableRecv: true,
 	"SECCOMP_FILTER_FLAG_NEW_LISTENER":     true,
