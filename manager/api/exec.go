@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,15 +41,7 @@ func (c *Client) Exec(ctx context.Context, ref string, req ExecRequest) (*ExecSe
 		return nil, fmt.Errorf("POST %s: %w", path, err)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	hr, _ := http.NewRequest(http.MethodPost, "http://cm"+path, bytes.NewReader(body))
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Connection", "Upgrade")
-	hr.Header.Set("Upgrade", execstream.Upgrade)
-	in := bufio.NewReader(conn)
-	var resp *http.Response
-	if err = hr.Write(conn); err == nil {
-		resp, err = http.ReadResponse(in, hr)
-	}
+	resp, in, err := execstream.Handshake(conn, "http://cm"+path, body)
 	if err != nil {
 		stop()
 		conn.Close()

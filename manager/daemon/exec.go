@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,15 +108,7 @@ func (d *Daemon) dialExec(ctx context.Context, e *entry, control string, req *ex
 	}
 	// Until the shim has answered, a hung shim is cut off like any other.
 	conn.SetDeadline(time.Now().Add(d.cfg.ShimTimeout))
-	hr, _ := http.NewRequest(http.MethodPost, "http://shim"+shimExecPath, bytes.NewReader(body))
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Connection", "Upgrade")
-	hr.Header.Set("Upgrade", execstream.Upgrade)
-	in := bufio.NewReader(conn)
-	var resp *http.Response
-	if err = hr.Write(conn); err == nil {
-		resp, err = http.ReadResponse(in, hr)
-	}
+	resp, in, err := execstream.Handshake(conn, "http://shim"+shimExecPath, body)
 	if err != nil {
 		conn.Close()
 		return nil, nil, shimErr(err)
