@@ -337,3 +337,15 @@ func (m *managerProc) requireNoShims() {
 	require.Eventually(m.t, func() bool { return len(m.shimPids()) == 0 }, waitLong, tick,
 		"shims still running: %v", m.shimPids())
 }
+
+// waitForCminit waits until cminit, the container's PID 1 at pid, has
+// started its child. Only then does it forward signals: one that comes
+// during its exec, or in the instant before its Go code asks for them,
+// is lost or ends it with status 2, a limit of a Go PID 1 (cmd/cminit).
+func waitForCminit(t *testing.T, pid int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		return strings.TrimSpace(string(data)) != ""
+	}, waitLong, tick, "cminit (pid %d) started its child", pid)
+}

@@ -195,6 +195,9 @@ func TestManagerPause(t *testing.T) {
 		removed := m.createCLI("--", "sleep", "1000")
 		for _, id := range []string{stopped, killed, removed} {
 			m.cmctlOK("start", id)
+		}
+		waitForCminit(t, m.inspect(stopped).Pid) // then freeze it
+		for _, id := range []string{stopped, killed, removed} {
 			m.cmctlOK("pause", id)
 		}
 		m.cmctlOK("stop", "--time", "60", stopped)

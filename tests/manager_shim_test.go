@@ -169,8 +169,9 @@ func TestManagerInit(t *testing.T) {
 	t.Run("stop", func(t *testing.T) {
 		m := m.in(t)
 		ct := m.create(api.CreateRequest{Args: []string{"sleep", "1000"}, Init: true})
-		_, err := m.Client.Start(m.ctx(), ct.ID)
+		started, err := m.Client.Start(m.ctx(), ct.ID)
 		require.NoError(t, err)
+		waitForCminit(t, started.Pid)
 		began := time.Now()
 		require.Equal(t, ct.ID, m.cmctlOK("stop", "--time", "60", ct.ID))
 		t.Logf("stopped in %v (grace period 60s)", time.Since(began).Round(time.Millisecond))
