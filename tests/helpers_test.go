@@ -124,15 +124,21 @@ func (e *env) cmrunIn(dir string, stdin []byte, args ...string) result {
 	e.t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "cmrun"), append([]string{"--root", e.root}, args...)...)
 	cmd.Dir = dir
-	// Files, not pipes: a created or detached container inherits cmrun's
-	// stdout and stderr, and a pipe would stay open for its whole life.
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	return e.runCmd(cmd)
+}
+
+// runCmd runs cmd with files, not pipes, for its output: a created or
+// detached container inherits its stdout and stderr, and a pipe would
+// stay open for the container's whole life. It is killed after a minute.
+func (e *env) runCmd(cmd *exec.Cmd) result {
+	e.t.Helper()
 	stdout, stderr := e.tempFile(), e.tempFile()
 	defer stdout.Close()
 	defer stderr.Close()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
 	require.NoError(e.t, cmd.Start())
 	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
 	defer timer.Stop()

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
@@ -97,25 +96,10 @@ func (p *pair) pids(id string) (runcPid, cmrunPid int) {
 	return st.Pid, p.e.state(id).Pid
 }
 
-// runBinary runs a program on the host with files, not pipes, for its output.
+// runBinary runs a program on the host (see env.runCmd).
 func (e *env) runBinary(name string, args []string) result {
 	e.t.Helper()
-	cmd := exec.Command(name, args...)
-	stdout, stderr := e.tempFile(), e.tempFile()
-	defer stdout.Close()
-	defer stderr.Close()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	require.NoError(e.t, cmd.Start())
-	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(e.t, err)
-	}
-	return result{stdout: readBack(stdout), stderr: readBack(stderr), code: code}
+	return e.runCmd(exec.Command(name, args...))
 }
 
 // sameCode checks both runtimes exited alike.
