@@ -61,7 +61,9 @@ func (h *Host) Layout() Layout { return h.layout }
 // Detect inspects the real host through /proc/self/mountinfo and
 // /proc/self/cgroup.
 func Detect() (*Host, error) {
-	mi, err := os.Open("/proc/self/mountinfo")
+	// The calling thread's mounts, as mountinfo.Thread reads them: the
+	// main thread may sit in a private mount namespace of its own.
+	mi, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("detect cgroups: %w", err)
 	}
