@@ -36,11 +36,7 @@ func TestRuncCompatProcSysSymlink(t *testing.T) {
 			require.NoError(t, os.RemoveAll(filepath.Join(rootfs, dir)))
 			require.NoError(t, os.Mkdir(filepath.Join(rootfs, "fake"+dir), 0o755))
 			require.NoError(t, os.Symlink("fake"+dir, filepath.Join(rootfs, dir)))
-			id := p.e.newID()
-			t.Cleanup(func() {
-				p.runc("delete", "--force", runcID(id))
-				p.e.forceDelete(id)
-			})
+			id := p.newID()
 			r, c := p.both(id, "run", "--bundle", bundle, id)
 			sameCode(t, r, c, "run with a symlinked /"+dir)
 			requireOneLineError(t, c, "/"+dir+" is a symlink")
@@ -119,11 +115,7 @@ func TestRuncCompatTerminalOwner(t *testing.T) {
 		s.Process.Terminal = true
 		s.Process.User = specs.User{UID: 1000, GID: 1000}
 	}, "sh", "-c", "stat -c 'owner %u:%g' $(tty)")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
+	id := p.newID()
 	r := p.underTerminal("runc", "--root", p.runcRoot, "run", "--bundle", bundle, runcID(id))
 	c := p.underTerminal(filepath.Join(binDir, "cmrun"), "--root", p.e.root, "run", "--bundle", bundle, id)
 	sameCode(t, r, c, "run with a terminal")
@@ -154,15 +146,7 @@ func TestRuncCompatCwdOrder(t *testing.T) {
 			dir := filepath.Join(bundle, "rootfs", "private")
 			require.NoError(t, os.Mkdir(dir, 0o700))
 			require.NoError(t, os.Chown(dir, int(tc.uid), int(tc.gid)))
-			id := p.e.newID()
-			t.Cleanup(func() {
-				p.runc("delete", "--force", runcID(id))
-				p.e.forceDelete(id)
-			})
-			r, c := p.both(id, "run", "--bundle", bundle, id)
-			sameCode(t, r, c, "run in /private")
-			require.Equal(t, 0, c.code, c.stderr)
-			require.Equal(t, r.stdout, c.stdout)
+			c := p.runAlike(bundle, "run in /private")
 			require.Equal(t, "/private\n1000\n", c.stdout)
 		})
 	}
@@ -181,15 +165,7 @@ func TestRuncCompatReadonlyDev(t *testing.T) {
 			}
 		}
 	}, "sh", "-c", "echo x > /dev/null && echo null-ok; touch /dev/new 2>/dev/null || echo dev-ro; ls -d /dev/pts/ptmx /dev/shm /dev/mqueue")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
-	r, c := p.both(id, "run", "--bundle", bundle, id)
-	sameCode(t, r, c, "run with a read-only /dev")
-	require.Equal(t, 0, c.code, c.stderr)
-	require.Equal(t, r.stdout, c.stdout)
+	c := p.runAlike(bundle, "run with a read-only /dev")
 	require.Equal(t, "null-ok\ndev-ro\n/dev/mqueue\n/dev/pts/ptmx\n/dev/shm\n", c.stdout)
 }
 
@@ -227,11 +203,7 @@ func TestRuncCompatSeccompENOSYS(t *testing.T) {
 			data, err := os.ReadFile(rawsyscall)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(bundle, "rootfs", "rawsyscall"), data, 0o755))
-			id := p.e.newID()
-			t.Cleanup(func() {
-				p.runc("delete", "--force", runcID(id))
-				p.e.forceDelete(id)
-			})
+			id := p.newID()
 			// 180 is nfsservctl on x86_64: gone from the kernel, and from the profile.
 			const want = "1000 ENOSYS\n600 ENOSYS\n180 EPERM\n"
 			c := p.e.cmrun("run", "--bundle", bundle, id)
@@ -271,16 +243,8 @@ func TestRuncCompatRecursiveReadonly(t *testing.T) {
 			bundle := p.bundle(func(s *specs.Spec) {
 				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: host, Options: tc.options})
 			}, "sh", "-c", "touch /mnt/x 2>/dev/null && echo top-rw || echo top-ro; touch /mnt/sub/x 2>/dev/null && echo sub-rw || echo sub-ro")
-			id := p.e.newID()
-			t.Cleanup(func() {
-				p.runc("delete", "--force", runcID(id))
-				p.e.forceDelete(id)
-			})
-			r, c := p.both(id, "run", "--bundle", bundle, id)
-			sameCode(t, r, c, "run with "+strings.Join(tc.options, ","))
-			require.Equal(t, 0, c.code, c.stderr)
-			require.Equal(t, tc.want, r.stdout)
-			require.Equal(t, r.stdout, c.stdout)
+			c := p.runAlike(bundle, "run with "+strings.Join(tc.options, ","))
+			require.Equal(t, tc.want, c.stdout)
 		})
 	}
 }
@@ -301,11 +265,7 @@ func TestRuncCompatStartContainerHookSeccomp(t *testing.T) {
 		}
 		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "mkdir /dev/shm/by-hook"}}}}
 	}, "sh", "-c", "mkdir /dev/shm/by-process 2>/dev/null || echo process-refused; ls /dev/shm")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
+	id := p.newID()
 	r, c := p.both(id, "run", "--bundle", bundle, id)
 	require.Equal(t, 0, c.code, c.stderr)
 	require.Equal(t, "process-refused\nby-hook\n", c.stdout)
@@ -319,14 +279,6 @@ func TestRuncCompatStartContainerHookSeccomp(t *testing.T) {
 func TestRuncCompatLoopbackUp(t *testing.T) {
 	p := newPair(t)
 	bundle := p.bundle(nil, "sh", "-c", "ip -o link show lo | grep -o '<[^>]*>'")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
-	r, c := p.both(id, "run", "--bundle", bundle, id)
-	sameCode(t, r, c, "run in a new network namespace")
-	require.Equal(t, 0, c.code, c.stderr)
-	require.Equal(t, r.stdout, c.stdout)
+	c := p.runAlike(bundle, "run in a new network namespace")
 	require.Equal(t, "<LOOPBACK,UP,LOWER_UP>\n", c.stdout)
 }

@@ -329,11 +329,7 @@ func processCgroupDirs(t *testing.T, pid int) []string {
 func TestRuncCompatRunKeep(t *testing.T) {
 	p := newPair(t)
 	bundle := p.bundle(nil, "true")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
+	id := p.newID()
 	r, c := p.both(id, "run", "--keep", "--bundle", bundle, id)
 	sameCode(t, r, c, "run --keep")
 	require.Equal(t, 0, c.code, c.stderr)
@@ -422,11 +418,7 @@ func TestRuncCompatUpdate(t *testing.T) {
 func TestRuncCompatDebug(t *testing.T) {
 	p := newPair(t)
 	bundle := p.bundle(nil, "true")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
+	id := p.newID()
 	r, c := p.both(id, "--debug", "run", "--bundle", bundle, id)
 	sameCode(t, r, c, "--debug run")
 	line := regexp.MustCompile(`(?m)^time="[^"]+" level=debug msg=".*"$`)
@@ -441,11 +433,7 @@ func TestRuncCompatDebug(t *testing.T) {
 func TestRuncCompatQuiet(t *testing.T) {
 	p := newPair(t)
 	bundle := p.bundle(nil, "echo", "hello")
-	id := p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
+	id := p.newID()
 	r, c := p.both(id, "run", "--bundle", bundle, id)
 	sameCode(t, r, c, "run")
 	require.Equal(t, r.stdout, c.stdout)

@@ -75,15 +75,36 @@ func (p *pair) bundle(edit func(*specs.Spec), args ...string) string {
 func (p *pair) start(bundle string) (id string) {
 	t := p.e.t
 	t.Helper()
-	id = p.e.newID()
-	t.Cleanup(func() {
-		p.runc("delete", "--force", runcID(id))
-		p.e.forceDelete(id)
-	})
+	id = p.newID()
 	r, c := p.both(id, "run", "--detach", "--bundle", bundle, id)
 	require.Equal(t, 0, r.code, "runc: %s", r.stderr)
 	require.Equal(t, 0, c.code, "cmrun: %s", c.stderr)
 	return id
+}
+
+// newID returns a new container id; the cmrun container and its runc
+// twin are both force-deleted at the end of the test.
+func (p *pair) newID() string {
+	id := p.e.newID()
+	p.e.t.Cleanup(func() {
+		p.runc("delete", "--force", runcID(id))
+		p.e.forceDelete(id)
+	})
+	return id
+}
+
+// runAlike runs bundle to its end in both runtimes and requires what
+// callers rely on to agree: both exit 0 with the same output. It returns
+// cmrun's result.
+func (p *pair) runAlike(bundle, what string) result {
+	t := p.e.t
+	t.Helper()
+	id := p.newID()
+	r, c := p.both(id, "run", "--bundle", bundle, id)
+	sameCode(t, r, c, what)
+	require.Equal(t, 0, c.code, c.stderr)
+	require.Equal(t, r.stdout, c.stdout, what)
+	return c
 }
 
 // pids returns the init pids of a started pair.
