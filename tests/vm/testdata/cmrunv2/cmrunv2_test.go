@@ -28,33 +28,13 @@ func TestMain(m *testing.M) {
 }
 
 func TestCgroupV2Entry(t *testing.T) {
-	dir := t.TempDir()
-	bundle := filepath.Join(dir, "bundle")
-	require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
-	s := runtime.DefaultSpec()
-	s.Process.Terminal = false
-	s.Process.Args = []string{"sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/pids.max"}
+	s := shSpec("cat /proc/self/cgroup /sys/fs/cgroup/pids.max")
 	limit := int64(42)
 	s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
-	data, err := json.Marshal(s)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
-
-	out, err := os.Create(filepath.Join(dir, "out"))
-	require.NoError(t, err)
-	defer out.Close()
 	trace := runtime.NewTrace(true)
-	code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
-		Root: filepath.Join(dir, "state"), ID: "v2entry", BundleDir: bundle, Trace: trace,
-		NoPivot: true, // the guest's root is the initramfs, which pivot_root refuses
-		Stdio:   [3]*os.File{nil, out, out},
-	}})
-	require.NoError(t, err)
-	got, err := os.ReadFile(out.Name())
-	require.NoError(t, err)
-	require.Equal(t, 0, code, "container output: %s", got)
+	got := runInVM(t, "v2entry", s, trace)
 	// In the group (its pids limit) and at the root of its cgroup namespace.
-	require.Equal(t, "0::/\n42\n", string(got))
+	require.Equal(t, "0::/\n42\n", got)
 	var steps strings.Builder
 	trace.Print(&steps)
 	require.Contains(t, steps.String(), "cgroup v2 by clone3", steps.String())
@@ -70,31 +50,10 @@ func TestCgroupV2Entry(t *testing.T) {
 // everything (the default spec) must not open; the default /dev/null
 // must. On v2 only the eBPF device filter can refuse it.
 func TestCgroupV2Devices(t *testing.T) {
-	dir := t.TempDir()
-	bundle := filepath.Join(dir, "bundle")
-	require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
-	s := runtime.DefaultSpec()
-	s.Process.Terminal = false
-	s.Process.Args = []string{"sh", "-c", "if (echo cm-devices-test > /dev/kmsg) 2>/dev/null; then echo opened; " +
-		"else (echo x > /dev/kmsg) 2>&1 | sed 's/.*: //'; fi; echo x > /dev/null && echo null-ok"}
+	s := shSpec("if (echo cm-devices-test > /dev/kmsg) 2>/dev/null; then echo opened; " +
+		"else (echo x > /dev/kmsg) 2>&1 | sed 's/.*: //'; fi; echo x > /dev/null && echo null-ok")
 	s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11}}
-	data, err := json.Marshal(s)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
-
-	out, err := os.Create(filepath.Join(dir, "out"))
-	require.NoError(t, err)
-	defer out.Close()
-	code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
-		Root: filepath.Join(dir, "state"), ID: "v2devices", BundleDir: bundle, Trace: runtime.NewTrace(false),
-		NoPivot: true, // the guest's root is the initramfs, which pivot_root refuses
-		Stdio:   [3]*os.File{nil, out, out},
-	}})
-	require.NoError(t, err)
-	got, err := os.ReadFile(out.Name())
-	require.NoError(t, err)
-	require.Equal(t, 0, code, "container output: %s", got)
-	require.Equal(t, "Operation not permitted\nnull-ok\n", string(got))
+	require.Equal(t, "Operation not permitted\nnull-ok\n", runInVM(t, "v2devices", s, nil))
 }
 
 // TestCgroupV2MountPaths: without a cgroup namespace the "cgroup" mount
@@ -103,37 +62,49 @@ func TestCgroupV2Devices(t *testing.T) {
 func TestCgroupV2MountPaths(t *testing.T) {
 	for _, path := range []string{"test.slice:cri-containerd:rel", "/abs-v2mount"} {
 		t.Run(path, func(t *testing.T) {
-			dir := t.TempDir()
-			bundle := filepath.Join(dir, "bundle")
-			require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
-			s := runtime.DefaultSpec()
-			s.Process.Terminal = false
-			s.Process.Args = []string{"sh", "-c", "cat /sys/fs/cgroup/pids.max; grep -x 1 /sys/fs/cgroup/cgroup.procs"}
+			s := shSpec("cat /sys/fs/cgroup/pids.max; grep -x 1 /sys/fs/cgroup/cgroup.procs")
 			s.Linux.CgroupsPath = path
 			limit := int64(42)
 			s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
-			var kept []specs.LinuxNamespace
-			for _, ns := range s.Linux.Namespaces {
-				if ns.Type != specs.CgroupNamespace {
-					kept = append(kept, ns)
-				}
-			}
-			s.Linux.Namespaces = kept
-			data, err := json.Marshal(s)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
-			out, err := os.Create(filepath.Join(dir, "out"))
-			require.NoError(t, err)
-			defer out.Close()
-			code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
-				Root: filepath.Join(dir, "state"), ID: "v2mount", BundleDir: bundle, Trace: runtime.NewTrace(false),
-				NoPivot: true, Stdio: [3]*os.File{nil, out, out},
-			}})
-			require.NoError(t, err)
-			got, err := os.ReadFile(out.Name())
-			require.NoError(t, err)
-			require.Equal(t, 0, code, "container output: %s", got)
-			require.Equal(t, "42\n1\n", string(got), "the container's own group is at /sys/fs/cgroup")
+			fixture.WithoutNamespace(s, specs.CgroupNamespace)
+			got := runInVM(t, "v2mount", s, nil)
+			require.Equal(t, "42\n1\n", got, "the container's own group is at /sys/fs/cgroup")
 		})
 	}
+}
+
+// shSpec is the default spec running script with sh, without a terminal.
+func shSpec(script string) *specs.Spec {
+	s := runtime.DefaultSpec()
+	s.Process.Terminal = false
+	s.Process.Args = []string{"sh", "-c", script}
+	return s
+}
+
+// runInVM runs s to its end on a busybox rootfs as container id and
+// returns what it printed; it must exit 0. trace may be nil.
+func runInVM(t *testing.T, id string, s *specs.Spec, trace *runtime.Trace) string {
+	t.Helper()
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "bundle")
+	require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
+	data, err := json.Marshal(s)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
+	out, err := os.Create(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	defer out.Close()
+	if trace == nil {
+		trace = runtime.NewTrace(false)
+	}
+	code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
+		Root: filepath.Join(dir, "state"), ID: id, BundleDir: bundle, Trace: trace,
+		NoPivot: true, // the guest's root is the initramfs, which pivot_root refuses
+		Stdio:   [3]*os.File{nil, out, out},
+	}})
+	require.NoError(t, err)
+	got, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "container output: %s", got)
+	return string(got)
 }
