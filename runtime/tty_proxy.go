@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"cm/runtime/term"
+
 	"fmt"
 	"os"
 
@@ -13,7 +15,7 @@ import (
 type ttyProxy struct {
 	local, remote *os.File // the two ends of the console socketpair
 	master        *os.File
-	saved         *unix.Termios // the user's terminal settings, restored at the end
+	restore       func() // gives the user's terminal its settings back, at the end
 	output        chan struct{}
 }
 
@@ -45,15 +47,8 @@ func (p *ttyProxy) attach() error {
 	p.master = os.NewFile(uintptr(fds[0]), "pty-master")
 	// Raw mode: keys go to the container's terminal unprocessed (^C
 	// becomes SIGINT there, not here).
-	if t, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
-		p.saved = t
-		raw := *t
-		raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-		raw.Oflag &^= unix.OPOST
-		raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-		raw.Cflag &^= unix.CSIZE | unix.PARENB
-		raw.Cflag |= unix.CS8
-		unix.IoctlSetTermios(0, unix.TCSETS, &raw)
+	if restore, err := term.MakeRaw(0); err == nil {
+		p.restore = restore
 		p.resize()
 	}
 	p.output = make(chan struct{})
@@ -78,8 +73,8 @@ func (p *ttyProxy) drain() {
 }
 
 func (p *ttyProxy) Close() {
-	if p.saved != nil {
-		unix.IoctlSetTermios(0, unix.TCSETS, p.saved)
+	if p.restore != nil {
+		p.restore()
 	}
 	if p.master != nil {
 		p.master.Close()

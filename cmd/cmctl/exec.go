@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cm/runtime/term"
+
 	"errors"
 	"fmt"
 	"io"
@@ -55,11 +57,11 @@ options:
 	if err := req.Check(); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	term := -1 // the fd of our terminal, if -t and we have one
+	ttyFd := -1 // the fd of our terminal, if -t and we have one
 	if req.Tty {
 		for _, fd := range []int{0, 1} {
 			if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil {
-				term, req.Rows, req.Cols = fd, ws.Row, ws.Col
+				ttyFd, req.Rows, req.Cols = fd, ws.Row, ws.Col
 				break
 			}
 		}
@@ -69,18 +71,18 @@ options:
 		return err
 	}
 	defer sess.Close()
-	if req.Tty && term == 0 {
-		if restore, err := rawMode(0); err == nil {
+	if req.Tty && ttyFd == 0 {
+		if restore, err := term.MakeRaw(0); err == nil {
 			defer restore()
 		}
 	}
-	if req.Tty && term >= 0 {
+	if req.Tty && ttyFd >= 0 {
 		winch := make(chan os.Signal, 1)
 		signal.Notify(winch, unix.SIGWINCH)
 		defer signal.Stop(winch)
 		go func() {
 			for range winch {
-				if ws, err := unix.IoctlGetWinsize(term, unix.TIOCGWINSZ); err == nil {
+				if ws, err := unix.IoctlGetWinsize(ttyFd, unix.TIOCGWINSZ); err == nil {
 					sess.Out.WriteResize(ws.Row, ws.Col)
 				}
 			}
@@ -123,23 +125,4 @@ func (c *cli) execOutput(sess *api.ExecSession) error {
 			return exitCode(code)
 		}
 	}
-}
-
-// rawMode passes keys to the container's terminal unprocessed (^C is
-// SIGINT there, not here) and returns how to undo it.
-func rawMode(fd int) (func(), error) {
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return nil, err
-	}
-	raw := *t
-	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	raw.Oflag &^= unix.OPOST
-	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	raw.Cflag &^= unix.CSIZE | unix.PARENB
-	raw.Cflag |= unix.CS8
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
-		return nil, err
-	}
-	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, t) }, nil
 }
