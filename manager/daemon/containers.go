@@ -108,9 +108,13 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 	}
 	if err == nil {
 		defer lock.Close() // the shim has its own descriptor of it
-		// Written again: create wrote it, but a restart brings the limits
-		// last updated, and a daemon that wrote bundles later left none.
-		err = writeBundle(d.bundleDir(e.ID), e.ID, e.Name, withLimits(e.Spec, e.Snap().Limits))
+		// Create wrote the bundle. It is written again only for limits
+		// updated since (a restart brings them), or when a daemon that
+		// wrote bundles later left none.
+		limits := e.Snap().Limits
+		if _, serr := os.Stat(filepath.Join(d.bundleDir(e.ID), "config.json")); serr != nil || limits != nil {
+			err = writeBundle(d.bundleDir(e.ID), e.ID, e.Name, withLimits(e.Spec, limits))
+		}
 	}
 	if err == nil && reloaded {
 		err = d.reclaim(ctx, e)
