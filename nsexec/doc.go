@@ -5,8 +5,9 @@
 // Importing this package links the constructor into the binary. The
 // constructor does nothing unless the process was started as a container
 // init (the environment variable InitPipeEnv names an inherited socket).
-// The Go half of the wire protocol lives in protocol.go. This package
-// never touches mounts or the container's configuration; it moves stage 0
-// into the cgroup files the parent names (see cgroupfs.Entry) but never
-// decides which.
+// The Go half of the preamble's wire protocol lives in protocol.go, with
+// the framing that the Go init reuses for its own messages (defined in
+// runtime/initproto.go, never here). This package never touches mounts or
+// the container's configuration; it moves stage 0 into the cgroup files
+// the parent names (see cgroupfs.Entry) but never decides which.
 package nsexec

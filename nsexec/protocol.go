@@ -16,21 +16,19 @@ const InitPipeEnv = C.INIT_PIPE_ENV
 // MsgType identifies one message on the init socket.
 type MsgType uint32
 
-// The message types, mirrored from protocol.h.
+// The preamble's message types, mirrored from protocol.h.
 const (
 	MsgBootstrap      MsgType = C.MSG_BOOTSTRAP
 	MsgUsermapRequest MsgType = C.MSG_USERMAP_REQUEST
 	MsgUsermapAck     MsgType = C.MSG_USERMAP_ACK
 	MsgPid            MsgType = C.MSG_PID
 	MsgError          MsgType = C.MSG_ERROR
-	MsgConfig         MsgType = C.MSG_CONFIG
-	MsgReady          MsgType = C.MSG_READY
-	MsgHooks          MsgType = C.MSG_HOOKS
-	MsgHooksDone      MsgType = C.MSG_HOOKS_DONE
-	MsgSeccomp        MsgType = C.MSG_SECCOMP
-	MsgSeccompFd      MsgType = C.MSG_SECCOMP_FD
-	MsgSeccompFdDone  MsgType = C.MSG_SECCOMP_FD_DONE
 )
+
+// FirstInitMsg is the first number free for the messages the Go half of
+// the init exchanges with its parent after the preamble is done; the
+// preamble never reads those, and package runtime defines them.
+const FirstInitMsg MsgType = C.MSG_FIRST_INIT
 
 // MaxMessage bounds what the Go side sends and accepts, so a corrupt
 // header cannot make us allocate gigabytes. The init config carries

@@ -8,19 +8,14 @@
 /* The environment variable naming the inherited socket; its presence marks a container init. */
 #define INIT_PIPE_ENV "_CM_INITPIPE"
 
-/* Messages on the socket between the cmrun parent and the init. */
+/* The preamble's messages on the socket between the cmrun parent and the init. */
 #define MSG_BOOTSTRAP       1 /* parent -> stage 0: attributes below */
 #define MSG_USERMAP_REQUEST 2 /* stage 0 -> parent: write my uid/gid maps */
 #define MSG_USERMAP_ACK     3 /* parent -> stage 0: maps written */
 #define MSG_PID             4 /* stage 0 -> parent: s32 pid of the init, s32 JOINED_* */
-#define MSG_ERROR           5 /* any stage -> parent: text, then the sender exits */
-#define MSG_CONFIG          6 /* parent -> Go init: JSON init configuration */
-#define MSG_READY           7 /* Go init -> parent: JSON trace, waiting for start */
-#define MSG_HOOKS           8 /* Go init -> parent: run prestart/createRuntime hooks now */
-#define MSG_HOOKS_DONE      9 /* parent -> Go init: hooks ran, go on */
-#define MSG_SECCOMP        10 /* parent -> Go init: the compiled seccomp filter, after the config */
-#define MSG_SECCOMP_FD     11 /* Go init -> parent: s32 number of the seccomp listener fd in the init */
-#define MSG_SECCOMP_FD_DONE 12 /* parent -> Go init: listener copied (pidfd_getfd), the init may close it */
+#define MSG_ERROR           5 /* any stage, the Go init's too -> parent: text, then the sender exits */
+/* Numbers from here up belong to the Go init's own messages (runtime/initproto.go), which the preamble never reads. */
+#define MSG_FIRST_INIT      6
 
 /* Bootstrap attributes. */
 #define ATTR_CLONE_FLAGS    1 /* u32 CLONE_NEW* flags */

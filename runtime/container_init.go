@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -42,31 +41,15 @@ func Init() {
 // initContainer runs the init's steps; entered is when the Go runtime
 // handed over to Init, so the trace shows what waiting for the config took.
 func initContainer(sock *os.File, entered time.Time) error {
-	typ, payload, err := nsexec.ReadMsg(sock)
+	cfg, err := readConfig(sock)
 	if err != nil {
-		return fmt.Errorf("read init config: %w", err)
-	}
-	if typ != nsexec.MsgConfig {
-		return fmt.Errorf("protocol error: expected config, got message %d", typ)
-	}
-	var cfg initConfig
-	if err := json.Unmarshal(payload, &cfg); err != nil {
-		return fmt.Errorf("decode init config: %w", err)
-	}
-	cfg.Bundle = &Bundle{Dir: cfg.BundleDir, Rootfs: cfg.Rootfs, Spec: cfg.Spec.spec()}
-	if cfg.HasSeccomp {
-		if typ, cfg.Seccomp, err = nsexec.ReadMsg(sock); err != nil {
-			return fmt.Errorf("read seccomp filter: %w", err)
-		}
-		if typ != nsexec.MsgSeccomp {
-			return fmt.Errorf("protocol error: expected the seccomp filter, got message %d", typ)
-		}
+		return err
 	}
 	s := cfg.Bundle.Spec
 	t := NewTrace(cfg.Trace)
 	t.Record("init", entered, "Go runtime up: read and decode the init config")
 	if !cfg.Exec {
-		if err := buildContainer(&cfg, sock, t); err != nil {
+		if err := buildContainer(cfg, sock, t); err != nil {
 			return err
 		}
 	}
@@ -124,8 +107,7 @@ func initContainer(sock *os.File, entered time.Time) error {
 			return fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
 		}
 	}
-	ready, _ := json.Marshal(readyMsg{Trace: t.Steps, Warnings: warnings})
-	if err := nsexec.WriteMsg(sock, nsexec.MsgReady, ready); err != nil {
+	if err := sendReady(sock, t, warnings); err != nil {
 		return err
 	}
 	sock.Close()
@@ -138,7 +120,7 @@ func initContainer(sock *os.File, entered time.Time) error {
 			fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
 			os.Exit(1)
 		}
-		if err := startContainerHooks(&cfg); err != nil {
+		if err := startContainerHooks(cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "cmrun init: %v\n", err)
 			os.Exit(1)
 		}
@@ -165,11 +147,11 @@ func initContainer(sock *os.File, entered time.Time) error {
 // createContainer (container namespaces, host paths still visible).
 func hooksBeforePivot(cfg *initConfig, sock *os.File, t *Trace) error {
 	if cfg.Hooks {
-		if err := nsexec.WriteMsg(sock, nsexec.MsgHooks, nil); err != nil {
+		if err := nsexec.WriteMsg(sock, msgHooks, nil); err != nil {
 			return err
 		}
 		typ, _, err := nsexec.ReadMsg(sock)
-		if err != nil || typ != nsexec.MsgHooksDone {
+		if err != nil || typ != msgHooksDone {
 			return fmt.Errorf("waiting for the parent's hooks: message %d, %v", typ, err)
 		}
 	}

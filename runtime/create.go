@@ -46,44 +46,6 @@ func (o *CreateOptions) loadBundle() (*Bundle, error) {
 	return LoadBundle(o.BundleDir)
 }
 
-// initConfig is everything the Go half of the init needs, sent as JSON
-// after the namespaces exist.
-type initConfig struct {
-	ID        string    `json:"id"`
-	Pid       int       `json:"pid"` // the init's pid on the host, for hook state
-	Bundle    *Bundle   `json:"-"`   // the init rebuilds it from the three fields below
-	BundleDir string    `json:"bundleDir"`
-	Rootfs    string    `json:"rootfs"`
-	Spec      *initSpec `json:"spec"`
-	NoPivot   bool      `json:"noPivot"`
-	Trace     bool      `json:"trace"`
-	FifoFd    int       `json:"fifoFd"`    // the exec fifo (O_PATH), 0 for exec
-	ConsoleFd int       `json:"consoleFd"` // the console socket, 0 without a terminal
-	Exec      bool      `json:"exec"`      // join a running container instead of building one
-	Hooks     bool      `json:"hooks"`     // ask the parent to run prestart/createRuntime hooks
-	ExtraFds  int       `json:"extraFds"`  // --preserve-fds
-	UserNS    bool      `json:"userNS"`    // a new user namespace: devices are bind-mounted
-	// CgroupDirs maps each cgroup mount point to the container's cgroup
-	// directory in it, for the cgroup mount.
-	CgroupDirs map[string]string `json:"cgroupDirs"`
-	// Seccomp is the compiled linux.seccomp filter, if any. It travels
-	// in a message of its own (MsgSeccomp): as JSON it would be base64
-	// text several times the size of the rest.
-	Seccomp    []byte `json:"-"`
-	HasSeccomp bool   `json:"hasSeccomp"`
-}
-
-// Fixed descriptor numbers in the init; the preserved fds come right after stdio.
-const (
-	firstExtraFd = 3
-)
-
-// readyMsg is what the init reports when it waits for start.
-type readyMsg struct {
-	Trace    []TraceStep `json:"trace,omitempty"`
-	Warnings []string    `json:"warnings,omitempty"`
-}
-
 // Create makes a container: its state directory, cgroup, namespaces and
 // root filesystem, with the init waiting on the exec fifo for "start".
 // On any error everything made so far is removed again.

@@ -30,11 +30,11 @@ import (
 // read waits for the agent, which by then is being given the listener.
 func handOverListener(sock *os.File, listener int) error {
 	payload := binary.NativeEndian.AppendUint32(nil, uint32(listener))
-	if err := nsexec.WriteMsg(sock, nsexec.MsgSeccompFd, payload); err != nil {
+	if err := nsexec.WriteMsg(sock, msgSeccompFd, payload); err != nil {
 		return fmt.Errorf("linux.seccomp: report the listener: %w", err)
 	}
 	typ, _, err := nsexec.ReadMsg(sock)
-	if err != nil || typ != nsexec.MsgSeccompFdDone {
+	if err != nil || typ != msgSeccompFdDone {
 		return fmt.Errorf("linux.seccomp: waiting for the parent to take the listener: message %d, %v", typ, err)
 	}
 	unix.Close(listener)
@@ -58,7 +58,7 @@ func (r spawnRequest) sendListener(sock *os.File, pid int, payload []byte) error
 		return fmt.Errorf("linux.seccomp: take the listener from process %d: %w", pid, err)
 	}
 	defer unix.Close(listener)
-	if err := nsexec.WriteMsg(sock, nsexec.MsgSeccompFdDone, nil); err != nil {
+	if err := nsexec.WriteMsg(sock, msgSeccompFdDone, nil); err != nil {
 		return err
 	}
 	state := specs.ContainerProcessState{

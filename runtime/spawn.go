@@ -161,43 +161,28 @@ func spawn(r spawnRequest) (*initProcess, error) {
 				joined, boot.CloneFlags, len(boot.NamespacePaths))
 			r.cfg.Pid = p.pid
 			done = t.Step("cmrun", "send config to init %d", p.pid)
-			cfg := r.cfg
-			cfg.BundleDir, cfg.Rootfs, cfg.Spec = cfg.Bundle.Dir, cfg.Bundle.Rootfs, initSpecOf(cfg.Bundle.Spec)
-			cfg.HasSeccomp = cfg.Seccomp != nil
-			data, err := json.Marshal(cfg)
-			if err != nil {
-				return fail(fmt.Errorf("encode init config: %w", err))
-			}
-			if len(data) > nsexec.MaxMessage {
-				return fail(fmt.Errorf("%s: the init config made of it is %d bytes, more than the %d MiB the init reads", ConfigFile, len(data), nsexec.MaxMessage>>20))
-			}
-			if err := nsexec.WriteMsg(parent, nsexec.MsgConfig, data); err != nil {
+			if err := sendConfig(parent, r.cfg); err != nil {
 				return fail(err)
 			}
-			if cfg.HasSeccomp {
-				if err := nsexec.WriteMsg(parent, nsexec.MsgSeccomp, cfg.Seccomp); err != nil {
-					return fail(err)
-				}
-			}
 			done()
-		case nsexec.MsgHooks:
+		case msgHooks:
 			if r.hooks == nil {
 				return fail(errors.New("container init asked for hooks nobody runs"))
 			}
 			if err := r.hooks(p.pid); err != nil {
 				return fail(err)
 			}
-			if err := nsexec.WriteMsg(parent, nsexec.MsgHooksDone, nil); err != nil {
+			if err := nsexec.WriteMsg(parent, msgHooksDone, nil); err != nil {
 				return fail(err)
 			}
-		case nsexec.MsgSeccompFd:
+		case msgSeccompFd:
 			done := t.Step("cmrun", "send the seccomp listener to the agent")
 			err := r.sendListener(parent, p.pid, payload)
 			done()
 			if err != nil {
 				return fail(err)
 			}
-		case nsexec.MsgReady:
+		case msgReady:
 			var ready readyMsg
 			if err := json.Unmarshal(payload, &ready); err != nil {
 				return fail(fmt.Errorf("decode ready message: %w", err))
