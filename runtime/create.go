@@ -154,7 +154,7 @@ func startInit(c *Container, b *Bundle, cg *pendingCgroup, filter []byte, o Crea
 		defer console.Close()
 	}
 	boot := bootstrapFor(b.Spec)
-	cfg := initConfig{ID: c.ID, Bundle: b, NoPivot: o.NoPivot, Trace: o.Trace.On(), Hooks: hasCreateHooks(b.Spec),
+	cfg := initConfig{Type: initStandard, ID: c.ID, Bundle: b, NoPivot: o.NoPivot, Trace: o.Trace.On(), Hooks: hasCreateHooks(b.Spec),
 		ExtraFds: o.PreserveFDs, Seccomp: filter, UserNS: boot.CloneFlags&unix.CLONE_NEWUSER != 0}
 	return spawn(spawnRequest{
 		c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: cg, fifo: fifo, console: console,

@@ -97,7 +97,7 @@ func Exec(o ExecOptions) (int, error) {
 		defer tty.Close()
 	}
 	b := &Bundle{Dir: c.Bundle, Rootfs: c.Rootfs, Spec: &spec}
-	cfg := initConfig{ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter, Exec: true}
+	cfg := initConfig{Type: initSetns, ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter}
 	p, err := spawn(spawnRequest{c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: existingCgroup(cg), console: console, trace: o.Trace, warn: o.warn})
 	if console != nil && tty == nil {
 		console.Close()

@@ -36,6 +36,15 @@ const (
 	msgSeccompFdDone
 )
 
+// initType names the two inits: one that builds a container, one that
+// joins a container that is there already.
+type initType string
+
+const (
+	initStandard initType = "standard" // create: rootfs, hooks, wait for start (init_standard.go)
+	initSetns    initType = "setns"    // exec: the preamble joined the container (init_setns.go)
+)
+
 // firstExtraFd is where the preserved fds start in the init, right after stdio.
 const firstExtraFd = 3
 
@@ -52,7 +61,7 @@ type initConfig struct {
 	Trace     bool      `json:"trace"`
 	FifoFd    int       `json:"fifoFd"`    // the exec fifo (O_PATH), 0 for exec
 	ConsoleFd int       `json:"consoleFd"` // the console socket, 0 without a terminal
-	Exec      bool      `json:"exec"`      // join a running container instead of building one
+	Type      initType  `json:"type"`      // which init runs
 	Hooks     bool      `json:"hooks"`     // ask the parent to run prestart/createRuntime hooks
 	ExtraFds  int       `json:"extraFds"`  // --preserve-fds
 	UserNS    bool      `json:"userNS"`    // a new user namespace: devices are bind-mounted

@@ -77,7 +77,7 @@ func (r spawnRequest) sendListener(sock *os.File, pid int, payload []byte) error
 func (r spawnRequest) agentState(pid int) specs.State {
 	st := specs.State{Version: specs.Version, ID: r.c.ID, Status: specs.StateCreating, Pid: pid,
 		Bundle: r.c.Bundle, Annotations: r.cfg.Bundle.Spec.Annotations}
-	if r.cfg.Exec {
+	if r.cfg.Type == initSetns {
 		st.Status, st.Pid = r.c.Status(), r.c.Pid
 	}
 	return st
