@@ -98,7 +98,8 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	b := &Bundle{Dir: c.Bundle, Rootfs: c.Rootfs, Spec: &spec}
 	cfg := initConfig{Type: initSetns, ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter}
-	p, err := spawn(spawnRequest{c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: existingCgroup(cg), console: console, trace: o.Trace, warn: o.warn})
+	p, err := spawn(spawnRequest{c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: existingCgroup(cg), console: console,
+		trace: o.Trace, warn: o.warn, parent: setnsParent{c: c}})
 	if console != nil && tty == nil {
 		console.Close()
 	}

@@ -71,15 +71,11 @@ func (r spawnRequest) sendListener(sock *os.File, pid int, payload []byte) error
 	return sendToAgent(s.ListenerPath, &state, listener)
 }
 
-// agentState is the container's state as the agent sees it: "creating"
-// while its init is being made, as runc reports it, and the container's
-// status for a process of "exec".
+// agentState is the container's state as the agent sees it; the parent
+// of each init says which status and pid (initParent.agentStatus).
 func (r spawnRequest) agentState(pid int) specs.State {
-	st := specs.State{Version: specs.Version, ID: r.c.ID, Status: specs.StateCreating, Pid: pid,
-		Bundle: r.c.Bundle, Annotations: r.cfg.Bundle.Spec.Annotations}
-	if r.cfg.Type == initSetns {
-		st.Status, st.Pid = r.c.Status(), r.c.Pid
-	}
+	st := specs.State{Version: specs.Version, ID: r.c.ID, Bundle: r.c.Bundle, Annotations: r.cfg.Bundle.Spec.Annotations}
+	st.Status, st.Pid = r.parent.agentStatus(pid)
 	return st
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"cm/nsexec"
@@ -24,26 +25,55 @@ import (
 // process.env, not this.
 const noRseq = "GLIBC_TUNABLES=glibc.pthread.rseq=0"
 
-// spawnRequest is what differs between starting a container's init
-// ("create") and a process in an existing container ("exec").
+// spawnRequest is what spawn needs to start either init: the container's
+// first process ("create", standardParent) or another process in it
+// ("exec", setnsParent).
 type spawnRequest struct {
 	c       *Container
 	stdio   [3]*os.File       // the process's stdin, stdout, stderr (nil: cmrun's own)
-	cfg     initConfig        // for the Go half; ID and Pid are filled in here
+	cfg     initConfig        // for the Go half; Pid, CgroupDirs and the fds are filled in here
 	boot    *nsexec.Bootstrap // namespaces to join and create
 	cg      *pendingCgroup    // the process is moved in before it runs anything
-	fifo    *os.File          // O_PATH exec fifo (create only)
 	console *os.File          // console socket, when process.terminal
 	trace   *Trace
 	warn    func(string)
-	idMaps  func(stage0 int) error // writes uid/gid maps of a new user namespace
-	hooks   func(pid int) error    // prestart and createRuntime hooks (create only)
+	parent  initParent // the parent's part of this kind of init
 }
 
-// spawn starts "cmrun init", walks it through the nsexec stages and
-// returns once its Go half reports ready.
+// initParent is what the parent does differently for the two inits.
+type initParent interface {
+	// files are the descriptors the init gets right after its socket,
+	// from fd first on; their numbers go into cfg.
+	files(cfg *initConfig, first int) []*os.File
+	// writeIDMaps writes the uid/gid maps of stage 0's new user namespace.
+	writeIDMaps(stage0 int) error
+	// runHooks runs the hooks the init asks for (msgHooks) with pid its pid.
+	runHooks(pid int) error
+	// agentStatus is the container's status and pid as a seccomp agent
+	// is told them, for the process pid being started.
+	agentStatus(pid int) (specs.ContainerState, int)
+}
+
+// initProcess is the parent's handle on the container init.
+type initProcess struct {
+	pid  int
+	sock *os.File
+}
+
+// spawning is one spawn under way.
+type spawning struct {
+	spawnRequest
+	sock   *os.File         // the parent's end of the init socket
+	stage0 *exec.Cmd        // "cmrun init" as started, until it exits
+	reaped bool             // stage 0 was waited for
+	pid    int              // the init, once stage 0 reported it
+	sent   nsexec.Bootstrap // the bootstrap, with the cgroup filled in
+	start  time.Time        // when the bootstrap went out
+}
+
+// spawn starts "cmrun init", walks it through the nsexec stages and the
+// init protocol (initproto.go) and returns once its Go half reports ready.
 func spawn(r spawnRequest) (*initProcess, error) {
-	t := r.trace
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("init socketpair: %w", err)
@@ -52,7 +82,36 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	child := os.NewFile(uintptr(fds[1]), "init-child")
 	defer parent.Close()
 	defer child.Close()
+	cmd, err := startStage0(&r, child)
+	if err != nil {
+		return nil, err
+	}
+	child.Close()
+	s := &spawning{spawnRequest: r, sock: parent, stage0: cmd}
+	if err := s.bootstrap(); err != nil {
+		return nil, s.fail(err)
+	}
+	for {
+		typ, payload, err := nsexec.ReadMsg(parent)
+		if err == io.EOF {
+			return nil, s.fail(r.initDied(errors.New("container init exited before it was ready")))
+		}
+		if err != nil {
+			return nil, s.fail(r.initDied(fmt.Errorf("read from container init: %w", err)))
+		}
+		ready, err := s.handle(typ, payload)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		if ready {
+			return &initProcess{pid: s.pid, sock: parent}, nil
+		}
+	}
+}
 
+// startStage0 starts "cmrun init" with the init's end of the socket.
+func startStage0(r *spawnRequest, child *os.File) (*exec.Cmd, error) {
+	t := r.trace
 	done := t.Step("cmrun", "read-only bind mount of the cmrun binary")
 	exe, err := readonlyExe()
 	done()
@@ -61,19 +120,14 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	}
 	defer exe.Close()
 
-	// fd layout in the init: 0-2 stdio, 3.. preserved fds, then the init
-	// socket, the fifo and the console socket if any, and the binary the
-	// init runs from (see readonly_exe.go). initFds names them for the init.
+	// The fd layout initproto.go describes, which cfg names for the init.
 	var extra []*os.File
 	for i := 0; i < r.cfg.ExtraFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(firstExtraFd+i), "preserved"))
 	}
 	sockFd := firstExtraFd + len(extra)
 	extra = append(extra, child)
-	if r.fifo != nil {
-		r.cfg.FifoFd = firstExtraFd + len(extra)
-		extra = append(extra, r.fifo)
-	}
+	extra = append(extra, r.parent.files(&r.cfg, firstExtraFd+len(extra))...)
 	if r.console != nil {
 		r.cfg.ConsoleFd = firstExtraFd + len(extra)
 		extra = append(extra, r.console)
@@ -94,113 +148,102 @@ func spawn(r spawnRequest) (*initProcess, error) {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	done()
-	child.Close()
-	p := &initProcess{sock: parent}
-	stage0 := cmd.Process.Pid
-	reaped := false
-	fail := func(err error) (*initProcess, error) {
-		if !reaped {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		if p.pid > 0 {
-			unix.Kill(p.pid, unix.SIGKILL)
-			var ws unix.WaitStatus
-			unix.Wait4(p.pid, &ws, 0, nil)
-		}
-		return nil, err
+	return cmd, nil
+}
+
+// fail kills whatever of the init exists and returns err.
+func (s *spawning) fail(err error) error {
+	if !s.reaped {
+		s.stage0.Process.Kill()
+		s.stage0.Wait()
 	}
-	if adj := r.cfg.Bundle.Spec.Process.OOMScoreAdj; adj != nil {
+	if s.pid > 0 {
+		unix.Kill(s.pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(s.pid, &ws, 0, nil)
+	}
+	return err
+}
+
+// bootstrap gives stage 0 what it inherits and needs before it forks:
+// the oom score, its cgroup, and the namespaces (MsgBootstrap).
+func (s *spawning) bootstrap() error {
+	stage0 := s.stage0.Process.Pid
+	if adj := s.cfg.Bundle.Spec.Process.OOMScoreAdj; adj != nil {
 		// Children inherit oom_score_adj at fork, so set it on stage 0.
 		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", stage0), []byte(strconv.Itoa(*adj)), 0); err != nil {
-			return fail(fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err))
+			return fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
 	// Stage 0 moves itself into the cgroup before it joins or creates a
 	// namespace, so everything it forks, the container's PID 1 included,
-	// is born inside (see cgroupfs.Entry for why not r.cg.Add).
-	cg, err := r.cg.wait()
+	// is born inside (see cgroupfs.Entry for why not s.cg.Add).
+	cg, err := s.cg.wait()
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	r.cfg.CgroupDirs = cg.Dirs()
-	boot := *r.boot
+	s.cfg.CgroupDirs = cg.Dirs()
+	s.sent = *s.boot
 	entry := cg.Entry()
 	if len(entry.Tasks) > nsexec.MaxCgroupTasks {
-		return fail(fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks))
+		return fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks)
 	}
-	boot.CgroupTasks, boot.CgroupDir = entry.Tasks, entry.Unified
-	start := time.Now()
-	if err := nsexec.WriteMsg(parent, nsexec.MsgBootstrap, boot.Encode()); err != nil {
-		return fail(err)
-	}
-	for {
-		typ, payload, err := nsexec.ReadMsg(parent)
-		if err == io.EOF {
-			return fail(r.initDied(errors.New("container init exited before it was ready")))
+	s.sent.CgroupTasks, s.sent.CgroupDir = entry.Tasks, entry.Unified
+	s.start = time.Now()
+	return nsexec.WriteMsg(s.sock, nsexec.MsgBootstrap, s.sent.Encode())
+}
+
+// handle answers one message from stage 0 or the init; ready is true
+// once the init reported ready.
+func (s *spawning) handle(typ nsexec.MsgType, payload []byte) (ready bool, _ error) {
+	t := s.trace
+	switch typ {
+	case nsexec.MsgUsermapRequest:
+		if err := s.parent.writeIDMaps(s.stage0.Process.Pid); err != nil {
+			return false, err
 		}
-		if err != nil {
-			return fail(r.initDied(fmt.Errorf("read from container init: %w", err)))
+		return false, nsexec.WriteMsg(s.sock, nsexec.MsgUsermapAck, nil)
+	case nsexec.MsgPid:
+		var joined nsexec.CgroupJoin
+		var err error
+		if s.pid, joined, err = nsexec.DecodePid(payload); err != nil {
+			return false, err
 		}
-		switch typ {
-		case nsexec.MsgUsermapRequest:
-			if err := r.idMaps(stage0); err != nil {
-				return fail(err)
-			}
-			if err := nsexec.WriteMsg(parent, nsexec.MsgUsermapAck, nil); err != nil {
-				return fail(err)
-			}
-		case nsexec.MsgPid:
-			var joined nsexec.CgroupJoin
-			if p.pid, joined, err = nsexec.DecodePid(payload); err != nil {
-				return fail(err)
-			}
-			cmd.Wait() // stage 0 has done its part and exits
-			reaped = true
-			t.Record("cmrun", start, "nsexec: join cgroup (%s), join/create namespaces (flags %#x, %d joined), clone init",
-				joined, boot.CloneFlags, len(boot.NamespacePaths))
-			r.cfg.Pid = p.pid
-			done = t.Step("cmrun", "send config to init %d", p.pid)
-			if err := sendConfig(parent, r.cfg); err != nil {
-				return fail(err)
-			}
+		s.stage0.Wait() // stage 0 has done its part and exits
+		s.reaped = true
+		t.Record("cmrun", s.start, "nsexec: join cgroup (%s), join/create namespaces (flags %#x, %d joined), clone init",
+			joined, s.sent.CloneFlags, len(s.sent.NamespacePaths))
+		s.cfg.Pid = s.pid
+		done := t.Step("cmrun", "send config to init %d", s.pid)
+		err = sendConfig(s.sock, s.cfg)
+		if err == nil {
 			done()
-		case msgHooks:
-			if r.hooks == nil {
-				return fail(errors.New("container init asked for hooks nobody runs"))
-			}
-			if err := r.hooks(p.pid); err != nil {
-				return fail(err)
-			}
-			if err := nsexec.WriteMsg(parent, msgHooksDone, nil); err != nil {
-				return fail(err)
-			}
-		case msgSeccompFd:
-			done := t.Step("cmrun", "send the seccomp listener to the agent")
-			err := r.sendListener(parent, p.pid, payload)
-			done()
-			if err != nil {
-				return fail(err)
-			}
-		case msgReady:
-			var ready readyMsg
-			if err := json.Unmarshal(payload, &ready); err != nil {
-				return fail(fmt.Errorf("decode ready message: %w", err))
-			}
-			t.Add(ready.Trace)
-			for _, w := range ready.Warnings {
-				r.warn(w)
-			}
-			if err := r.cg.applyLateCPU(r.warn); err != nil {
-				return fail(err)
-			}
-			return p, nil
-		case nsexec.MsgError:
-			return fail(fmt.Errorf("container init: %s", payload))
-		default:
-			return fail(fmt.Errorf("container init sent unknown message %d", typ))
 		}
+		return false, err
+	case msgHooks:
+		if err := s.parent.runHooks(s.pid); err != nil {
+			return false, err
+		}
+		return false, nsexec.WriteMsg(s.sock, msgHooksDone, nil)
+	case msgSeccompFd:
+		done := t.Step("cmrun", "send the seccomp listener to the agent")
+		err := s.sendListener(s.sock, s.pid, payload)
+		done()
+		return false, err
+	case msgReady:
+		var ready readyMsg
+		if err := json.Unmarshal(payload, &ready); err != nil {
+			return false, fmt.Errorf("decode ready message: %w", err)
+		}
+		t.Add(ready.Trace)
+		for _, w := range ready.Warnings {
+			s.warn(w)
+		}
+		return true, s.cg.applyLateCPU(s.warn)
+	case nsexec.MsgError:
+		return false, fmt.Errorf("container init: %s", payload)
 	}
+	return false, fmt.Errorf("container init sent unknown message %d", typ)
 }
 
 // initDied adds the likeliest cause to an init that died without a word:
