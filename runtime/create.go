@@ -13,19 +13,9 @@ import (
 
 // CreateOptions are the inputs of "cmrun create".
 type CreateOptions struct {
-	Root          string // state root, e.g. /run/cmrun
-	ID            string
-	BundleDir     string
-	PidFile       string // where to write the init's pid, if set
-	ConsoleSocket string // AF_UNIX socket that receives the pty master
-	NoPivot       bool   // chroot instead of pivot_root (for ramfs roots)
-	PreserveFDs   int    // extra fds, counted from 3, passed to the container
-	Trace         *Trace
-	Warn          func(msg string) // receives warnings (capabilities not granted...); may be nil
-	Debug         func(msg string) // receives debug messages; may be nil
-	// Stdio are the container's stdin, stdout and stderr; nil entries
-	// inherit cmrun's own. A shim passes pipes to its log here.
-	Stdio [3]*os.File
+	SpawnOptions
+	BundleDir string
+	NoPivot   bool // chroot instead of pivot_root (for ramfs roots)
 
 	consoleFile *os.File // "cmrun run" passes its own console socket end
 	bundle      *Bundle  // "cmrun run" has loaded it already

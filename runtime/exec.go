@@ -17,22 +17,15 @@ import (
 
 // ExecOptions are the inputs of "cmrun exec".
 type ExecOptions struct {
-	Root          string
-	ID            string
-	Process       *specs.Process // the process to run, complete
-	Detach        bool
-	PidFile       string
-	ConsoleSocket string
-	PreserveFDs   int
-	Trace         *Trace
-	Warn, Debug   func(string)
-	IgnorePaused  bool   // exec in a paused container too (the process starts frozen)
-	SubCgroup     string // an existing sub-cgroup of the container's to run in, "" for its own
-	// For callers in process (cmshim): Stdio are the process's stdin,
-	// stdout and stderr (nil: ours); Console, for a terminal process, is
-	// our end of a console socketpair instead of ConsoleSocket; OnSpawn
-	// gets the pid as soon as the process exists, before Exec returns.
-	Stdio   [3]*os.File
+	SpawnOptions
+	Process      *specs.Process // the process to run, complete
+	Detach       bool
+	IgnorePaused bool   // exec in a paused container too (the process starts frozen)
+	SubCgroup    string // an existing sub-cgroup of the container's to run in, "" for its own
+	// For callers in process (cmshim): Console, for a terminal process,
+	// is our end of a console socketpair instead of ConsoleSocket;
+	// OnSpawn gets the pid as soon as the process exists, before Exec
+	// returns.
 	Console *os.File
 	OnSpawn func(pid int)
 }
@@ -129,18 +122,6 @@ func Exec(o ExecOptions) (int, error) {
 		tty.drain()
 	}
 	return code, err
-}
-
-func (o ExecOptions) warn(msg string) {
-	if o.Warn != nil {
-		o.Warn(msg)
-	}
-}
-
-func (o ExecOptions) debug(msg string) {
-	if o.Debug != nil {
-		o.Debug(msg)
-	}
 }
 
 // execConsole returns the console socket for a terminal process: the

@@ -264,18 +264,6 @@ func (r spawnRequest) initDied(err error) error {
 // pids limit is a suspect when it dies.
 const pidsHintBelow = 16
 
-func (o CreateOptions) warn(msg string) {
-	if o.Warn != nil {
-		o.Warn(msg)
-	}
-}
-
-func (o CreateOptions) debug(msg string) {
-	if o.Debug != nil {
-		o.Debug(msg)
-	}
-}
-
 func orDefault(f, def *os.File) *os.File {
 	if f != nil {
 		return f

@@ -232,8 +232,11 @@ func (x *execSession) start(proc *specs.Process) (int, []chan struct{}, error) {
 	s := x.s
 	s.ops.Lock()
 	_, err := runtime.Exec(runtime.ExecOptions{
-		Root: s.opts.RuntimeRoot, ID: s.opts.ID, Process: proc, Detach: true,
-		Stdio: stdio, Console: console,
+		SpawnOptions: runtime.SpawnOptions{
+			Root: s.opts.RuntimeRoot, ID: s.opts.ID, Stdio: stdio,
+			Warn: func(msg string) { log.Printf("exec: warning: %s", msg) },
+		},
+		Process: proc, Detach: true, Console: console,
 		OnSpawn: func(p int) {
 			pid = p
 			if s.execs == nil {
@@ -242,7 +245,6 @@ func (x *execSession) start(proc *specs.Process) (int, []chan struct{}, error) {
 			// Registered under ops, before the reaper can see it exit.
 			s.execs[p] = x.exited
 		},
-		Warn: func(msg string) { log.Printf("exec: warning: %s", msg) },
 	})
 	s.ops.Unlock()
 	if err != nil {

@@ -64,7 +64,10 @@ func BenchmarkCreateStart(b *testing.B) {
 		createStart func(id string)
 	}{
 		{"in-process", func(id string) {
-			_, err := runtime.Create(runtime.CreateOptions{Root: e.rtRoot, ID: id, BundleDir: bundle, Stdio: [3]*os.File{null, null, null}})
+			_, err := runtime.Create(runtime.CreateOptions{
+				SpawnOptions: runtime.SpawnOptions{Root: e.rtRoot, ID: id, Stdio: [3]*os.File{null, null, null}},
+				BundleDir:    bundle,
+			})
 			require.NoError(b, err)
 			_, err = runtime.Start(e.rtRoot, id)
 			require.NoError(b, err)

@@ -154,9 +154,12 @@ func (s *Shim) setUp() (_ net.Listener, err error) {
 	s.ops.Lock()
 	defer s.ops.Unlock()
 	c, err := runtime.Create(runtime.CreateOptions{
-		Root: o.RuntimeRoot, ID: o.ID, BundleDir: o.Bundle,
-		Stdio: [3]*os.File{null, w, w},
-		Warn:  func(msg string) { log.Printf("warning: %s", msg) },
+		SpawnOptions: runtime.SpawnOptions{
+			Root: o.RuntimeRoot, ID: o.ID,
+			Stdio: [3]*os.File{null, w, w},
+			Warn:  func(msg string) { log.Printf("warning: %s", msg) },
+		},
+		BundleDir: o.Bundle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create container %s: %w", o.ID, err)

@@ -94,10 +94,11 @@ func cmdExec(g *globals, args []string) error {
 			p.NoNewPrivileges = true
 		}
 	}
-	o := runtime.ExecOptions{Root: g.root, ID: id, Process: p, Detach: *detach, PidFile: *pidFile,
-		ConsoleSocket: *consoleSocket, PreserveFDs: *preserveFDs, Trace: runtime.NewTrace(*trace || g.debug),
-		IgnorePaused: *ignorePaused, SubCgroup: *subCgroup,
-		Warn: g.log.warnRuntime, Debug: func(m string) { g.log.debugf("%s", m) }}
+	o := runtime.ExecOptions{
+		SpawnOptions: runtime.SpawnOptions{Root: g.root, ID: id, PidFile: *pidFile,
+			ConsoleSocket: *consoleSocket, PreserveFDs: *preserveFDs, Trace: runtime.NewTrace(*trace || g.debug),
+			Warn: g.log.warnRuntime, Debug: func(m string) { g.log.debugf("%s", m) }},
+		Process: p, Detach: *detach, IgnorePaused: *ignorePaused, SubCgroup: *subCgroup}
 	code, err := runtime.Exec(o)
 	g.finishTrace(o.Trace, *trace)
 	if err != nil {

@@ -63,10 +63,13 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 
 func (f *createFlags) options(g *globals, id string) runtime.CreateOptions {
 	return runtime.CreateOptions{
-		Root: g.root, ID: id, BundleDir: f.bundle, PidFile: f.pidFile, ConsoleSocket: f.consoleSocket,
-		NoPivot: f.noPivot, PreserveFDs: f.preserveFDs, Trace: runtime.NewTrace(f.trace || g.debug),
-		Warn:  g.log.warnRuntime,
-		Debug: func(msg string) { g.log.debugf("%s", msg) },
+		SpawnOptions: runtime.SpawnOptions{
+			Root: g.root, ID: id, PidFile: f.pidFile, ConsoleSocket: f.consoleSocket,
+			PreserveFDs: f.preserveFDs, Trace: runtime.NewTrace(f.trace || g.debug),
+			Warn:  g.log.warnRuntime,
+			Debug: func(msg string) { g.log.debugf("%s", msg) },
+		},
+		BundleDir: f.bundle, NoPivot: f.noPivot,
 	}
 }
 

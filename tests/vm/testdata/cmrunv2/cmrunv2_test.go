@@ -98,9 +98,12 @@ func runInVM(t *testing.T, id string, s *specs.Spec, trace *runtime.Trace) strin
 		trace = runtime.NewTrace(false)
 	}
 	code, err := runtime.Run(runtime.RunOptions{CreateOptions: runtime.CreateOptions{
-		Root: filepath.Join(dir, "state"), ID: id, BundleDir: bundle, Trace: trace,
-		NoPivot: true, // the guest's root is the initramfs, which pivot_root refuses
-		Stdio:   [3]*os.File{nil, out, out},
+		SpawnOptions: runtime.SpawnOptions{
+			Root: filepath.Join(dir, "state"), ID: id, Trace: trace,
+			Stdio: [3]*os.File{nil, out, out},
+		},
+		BundleDir: bundle,
+		NoPivot:   true, // the guest's root is the initramfs, which pivot_root refuses
 	}})
 	require.NoError(t, err)
 	got, err := os.ReadFile(out.Name())
