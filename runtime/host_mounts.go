@@ -9,7 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
 )
 
 // A container without a mount namespace of its own builds its root

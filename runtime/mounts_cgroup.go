@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
 )
 
 // hostCgroupRoot is where hosts mount their cgroup hierarchies.

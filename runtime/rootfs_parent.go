@@ -5,7 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
 )
 
 // privateRootfsParent makes the mount holding rootfs private when "/" was
