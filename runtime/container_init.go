@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/nsexec"
+	"cm/runtime/namespace"
 )
 
 // Init is the Go half of the container init ("cmrun init"). The nsexec
@@ -215,8 +216,8 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	// Every container gets its root filesystem, as runc does and the OCI
 	// validation suite checks: in a new mount namespace, in one joined by
 	// path, or, without any, in the host's.
-	hasMountNS := findNamespace(s, specs.MountNamespace) != nil
-	if ns := findNamespace(s, specs.NetworkNamespace); ns != nil && ns.Path == "" {
+	hasMountNS := namespace.Find(s, specs.MountNamespace) != nil
+	if ns := namespace.Find(s, specs.NetworkNamespace); ns != nil && ns.Path == "" {
 		done := t.Step("init", "bring up lo")
 		err := loopbackUp()
 		done()

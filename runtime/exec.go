@@ -13,6 +13,7 @@ import (
 
 	"cm/capabilities"
 	"cm/nsexec"
+	"cm/runtime/namespace"
 )
 
 // ExecOptions are the inputs of "cmrun exec".
@@ -35,13 +36,6 @@ type ExecOptions struct {
 	Stdio   [3]*os.File
 	Console *os.File
 	OnSpawn func(pid int)
-}
-
-// nsFiles names each namespace type's file under /proc/PID/ns.
-var nsFiles = map[specs.LinuxNamespaceType]string{
-	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
-	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
-	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
 }
 
 // Exec runs another process in a created or running container: the same
@@ -192,14 +186,14 @@ func joinBootstrap(c *Container) (*nsexec.Bootstrap, error) {
 	for _, ns := range c.Config.Linux.Namespaces {
 		types = append(types, ns.Type)
 	}
-	sort.SliceStable(types, func(i, j int) bool { return joinOrder[types[i]] < joinOrder[types[j]] })
+	sort.SliceStable(types, func(i, j int) bool { return namespace.JoinRank(types[i]) < namespace.JoinRank(types[j]) })
 	for _, t := range types {
-		path := fmt.Sprintf("/proc/%d/ns/%s", c.Pid, nsFiles[t])
+		path := fmt.Sprintf("/proc/%d/ns/%s", c.Pid, namespace.ProcName(t))
 		theirs, err := os.Stat(path)
 		if err != nil {
 			return nil, fmt.Errorf("container %s: %w", c.ID, err)
 		}
-		if ours, err := os.Stat("/proc/self/ns/" + nsFiles[t]); err == nil && os.SameFile(ours, theirs) {
+		if ours, err := os.Stat("/proc/self/ns/" + namespace.ProcName(t)); err == nil && os.SameFile(ours, theirs) {
 			continue
 		}
 		b.Join(t == specs.CgroupNamespace, path)

@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
 	"cm/capabilities"
+	"cm/runtime/namespace"
 	"cm/runtime/seccomp"
 )
 
@@ -23,11 +24,6 @@ func Features() *features.Features {
 		mountOpts = append(mountOpts, o)
 	}
 	sort.Strings(mountOpts)
-	var namespaces []string
-	for t := range namespaceFlags {
-		namespaces = append(namespaces, string(t))
-	}
-	sort.Strings(namespaces)
 	actions, operators, archs, flags := seccomp.Supported()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
@@ -35,7 +31,7 @@ func Features() *features.Features {
 		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions:  mountOpts,
 		Linux: &features.Linux{
-			Namespaces:   namespaces,
+			Namespaces:   namespace.Types(),
 			Capabilities: capabilities.Known(),
 			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &no},
 			Seccomp: &features.Seccomp{Enabled: &yes, Actions: actions, Operators: operators, Archs: archs,

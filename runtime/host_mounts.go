@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/cgroupfs/mountinfo"
+	"cm/runtime/namespace"
 )
 
 // A container without a mount namespace of its own builds its root
@@ -20,7 +21,7 @@ import (
 // sharesHostMounts reports whether a config leaves the container in the
 // runtime's mount namespace.
 func sharesHostMounts(s *specs.Spec) bool {
-	return s != nil && s.Linux != nil && findNamespace(s, specs.MountNamespace) == nil
+	return s != nil && s.Linux != nil && namespace.Find(s, specs.MountNamespace) == nil
 }
 
 // unmountUnder detaches every mount at or below dir in our mount

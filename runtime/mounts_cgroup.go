@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/cgroupfs/mountinfo"
+	"cm/runtime/namespace"
 )
 
 // hostCgroupRoot is where hosts mount their cgroup hierarchies.
@@ -60,7 +61,7 @@ func mountCgroup(cfg *initConfig, t *mountTarget, opts mountOptions) error {
 	if err != nil {
 		return fmt.Errorf("read cgroup mounts: %w", err)
 	}
-	ownNS := hasNamespace(cfg.Bundle.Spec, "cgroup")
+	ownNS := namespace.Has(cfg.Bundle.Spec, "cgroup")
 	flags := opts.flags &^ (unix.MS_BIND | unix.MS_REC)
 	// Pure cgroup v2: one hierarchy right at /sys/fs/cgroup.
 	if len(mounts) == 1 && mounts[0].point == hostCgroupRoot && mounts[0].fstype == "cgroup2" {

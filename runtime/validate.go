@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/capabilities"
+	"cm/runtime/namespace"
 )
 
 // Validate checks everything in the bundle that can be checked before
@@ -176,7 +177,7 @@ func checkHostname(s *specs.Spec) error {
 		if f.value == "" {
 			continue
 		}
-		if !hasNamespace(s, specs.UTSNamespace) {
+		if !namespace.Has(s, specs.UTSNamespace) {
 			return configErr(f.field, "needs a UTS namespace, and linux.namespaces has none")
 		}
 		if len(f.value) > 64 {
@@ -224,23 +225,6 @@ func checkHooks(s *specs.Spec) error {
 			if f, problem, ok := checkExecveSize(field, h.Args, h.Env, stackRlimit(nil)); !ok {
 				return configErr(f, "%s", problem)
 			}
-		}
-	}
-	return nil
-}
-
-// hasNamespace reports whether the config creates or joins a namespace of type t.
-func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
-	return findNamespace(s, t) != nil
-}
-
-func findNamespace(s *specs.Spec, t specs.LinuxNamespaceType) *specs.LinuxNamespace {
-	if s.Linux == nil {
-		return nil
-	}
-	for i := range s.Linux.Namespaces {
-		if s.Linux.Namespaces[i].Type == t {
-			return &s.Linux.Namespaces[i]
 		}
 	}
 	return nil

@@ -3,11 +3,11 @@ package runtime
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"cm/runtime/namespace"
 	"cm/runtime/seccomp"
 )
 
@@ -33,8 +33,8 @@ func checkNamespaces(s *specs.Spec) error {
 	joined := 0
 	for i, ns := range s.Linux.Namespaces {
 		field := fmt.Sprintf("linux.namespaces[%d]", i)
-		if _, ok := namespaceFlags[ns.Type]; !ok {
-			return configErr(field+".type", "unknown namespace type %q (want one of %s)", ns.Type, namespaceTypeList())
+		if _, ok := namespace.Lookup(ns.Type); !ok {
+			return configErr(field+".type", "unknown namespace type %q (want one of %s)", ns.Type, strings.Join(namespace.Types(), ", "))
 		}
 		if seen[ns.Type] {
 			return configErr(field+".type", "namespace %q is listed twice", ns.Type)
@@ -47,30 +47,21 @@ func checkNamespaces(s *specs.Spec) error {
 		if !filepath.IsAbs(ns.Path) {
 			return configErr(field+".path", "%q must be an absolute path", ns.Path)
 		}
-		if err := checkNamespacePath(ns); err != nil {
+		if err := namespace.CheckPath(ns); err != nil {
 			return configErr(field+".path", "%v", err)
 		}
 	}
-	if joined > maxJoinedNamespaces {
-		return configErr("linux.namespaces", "at most %d namespaces can be joined by path", maxJoinedNamespaces)
+	if joined > namespace.MaxJoined {
+		return configErr("linux.namespaces", "at most %d namespaces can be joined by path", namespace.MaxJoined)
 	}
 	return nil
-}
-
-func namespaceTypeList() string {
-	var names []string
-	for t := range namespaceFlags {
-		names = append(names, string(t))
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }
 
 // checkIDMappings enforces what the kernel would refuse later, with a
 // message naming the mapping instead of "write uid_map: invalid argument".
 func checkIDMappings(s *specs.Spec) error {
 	l := s.Linux
-	userns := findNamespace(s, specs.UserNamespace)
+	userns := namespace.Find(s, specs.UserNamespace)
 	newUserns := userns != nil && userns.Path == ""
 	for _, m := range []struct {
 		field string
@@ -114,7 +105,7 @@ func checkTimeOffsets(s *specs.Spec) error {
 	if len(s.Linux.TimeOffsets) == 0 {
 		return nil
 	}
-	ns := findNamespace(s, specs.TimeNamespace)
+	ns := namespace.Find(s, specs.TimeNamespace)
 	if ns == nil || ns.Path != "" {
 		return configErr("linux.timeOffsets", "needs a new time namespace in linux.namespaces")
 	}
@@ -147,7 +138,7 @@ func checkSysctl(s *specs.Spec) error {
 		default:
 			return configErr(field, "is not namespaced; setting it would change the host")
 		}
-		ns := findNamespace(s, need)
+		ns := namespace.Find(s, need)
 		if ns == nil || ns.Path != "" {
 			return configErr(field, "needs a new %s namespace", need)
 		}
