@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/cgroupfs"
+	"cm/runtime/spec"
 )
 
 // cgroup is the container's group in every hierarchy of the host.
@@ -24,15 +25,15 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, *spe
 	}
 	path, err := cgroupfs.ResolvePath(s.Linux.CgroupsPath, c.ID)
 	if err != nil {
-		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+		return nil, nil, &spec.ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
 	resources := withDefaultDevices(s)
 	if err := host.ValidateResources(resources); err != nil {
-		return nil, nil, &ConfigError{Problem: err.Error()}
+		return nil, nil, &spec.ConfigError{Problem: err.Error()}
 	}
 	g, err := host.Group(path)
 	if err != nil {
-		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+		return nil, nil, &spec.ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
 	// A frozen group would freeze the init before it could say it is
 	// ready, and create would wait forever. One that exists frozen is

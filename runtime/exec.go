@@ -14,6 +14,7 @@ import (
 	"cm/capabilities"
 	"cm/nsexec"
 	"cm/runtime/namespace"
+	"cm/runtime/spec"
 )
 
 // ExecOptions are the inputs of "cmrun exec".
@@ -166,10 +167,10 @@ func checkExecProcess(p *specs.Process) error {
 	if p.Cwd == "" || !filepath.IsAbs(p.Cwd) {
 		return fmt.Errorf("exec: process.cwd: %q must be an absolute path", p.Cwd)
 	}
-	if err := checkRlimits(p.Rlimits); err != nil {
+	if err := spec.CheckRlimits(p.Rlimits); err != nil {
 		return err
 	}
-	if field, problem, ok := checkExecveSize("process", p.Args, p.Env, stackRlimit(p.Rlimits)); !ok {
+	if field, problem, ok := spec.CheckExecveSize("process", p.Args, p.Env, spec.StackRlimit(p.Rlimits)); !ok {
 		return fmt.Errorf("exec: %s: %s", field, problem)
 	}
 	if _, err := capabilities.Parse(p.Capabilities); err != nil {

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
 
 // setupRootfs builds the container's root filesystem and makes it "/" of
@@ -75,7 +77,8 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 	}
 	// Now that the host is out of sight, give "/" the propagation asked for.
 	if p := s.Linux.RootfsPropagation; p != "" && mountNS {
-		if err := unix.Mount("", "/", "", propagationFlags[p], ""); err != nil {
+		flag, _ := spec.Propagation(p) // validated
+		if err := unix.Mount("", "/", "", flag, ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %s: %w", p, err)
 		}
 	}
@@ -89,8 +92,8 @@ func readonlyDevLater(m specs.Mount) (specs.Mount, bool) {
 	if filepath.Clean(m.Destination) != "/dev" {
 		return m, false
 	}
-	opts, err := parseMountOptions(m.Options)
-	if err != nil || opts.flags&unix.MS_RDONLY == 0 {
+	opts, err := spec.ParseMountOptions(m.Options)
+	if err != nil || opts.Flags&unix.MS_RDONLY == 0 {
 		return m, false
 	}
 	rw := m
@@ -112,7 +115,10 @@ func firstPropagation(mode string) string {
 	return "rslave"
 }
 
-func firstPropagationFlags(mode string) uintptr { return propagationFlags[firstPropagation(mode)] }
+func firstPropagationFlags(mode string) uintptr {
+	flag, _ := spec.Propagation(firstPropagation(mode))
+	return flag
+}
 
 // buildInRoot makes the mounts and devices of the config, every one of
 // them opened inside the rootfs and mounted by descriptor (securejoin.go).
@@ -143,10 +149,10 @@ func buildInRoot(cfg *initConfig, t *Trace) error {
 	if err != nil || readonlyDev == nil {
 		return err
 	}
-	opts, _ := parseMountOptions(readonlyDev.Options) // parsed once already
+	opts, _ := spec.ParseMountOptions(readonlyDev.Options) // parsed once already
 	dev, err := root.open("/dev", unix.O_PATH|unix.O_DIRECTORY)
 	if err == nil {
-		err = remount(fdPath(dev), opts.flags|unix.MS_RDONLY)
+		err = remount(fdPath(dev), opts.Flags|unix.MS_RDONLY)
 		unix.Close(dev)
 	}
 	if err != nil {

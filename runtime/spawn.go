@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/nsexec"
+	"cm/runtime/spec"
 )
 
 // noRseq keeps glibc from registering restartable sequences in the init.
@@ -169,7 +170,7 @@ func spawn(r spawnRequest) (*initProcess, error) {
 				return fail(fmt.Errorf("encode init config: %w", err))
 			}
 			if len(data) > nsexec.MaxMessage {
-				return fail(fmt.Errorf("%s: the init config made of it is %d bytes, more than the %d MiB the init reads", ConfigFile, len(data), nsexec.MaxMessage>>20))
+				return fail(fmt.Errorf("%s: the init config made of it is %d bytes, more than the %d MiB the init reads", spec.ConfigFile, len(data), nsexec.MaxMessage>>20))
 			}
 			if err := nsexec.WriteMsg(parent, nsexec.MsgConfig, data); err != nil {
 				return fail(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"cm/runtime"
+	rtspec "cm/runtime/spec"
 )
 
 // createFlags are shared by create and run.
@@ -253,16 +254,16 @@ func cmdSpec(g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(*bundle, runtime.ConfigFile)
+	path := filepath.Join(*bundle, rtspec.ConfigFile)
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("spec: %s already exists; remove it first", path)
 	}
 	if fs.Changed("rootless") {
 		return fmt.Errorf("spec: --rootless is not supported by cmrun")
 	}
-	spec := runtime.RuncSpec()
+	spec := rtspec.RuncSpec()
 	if *cm {
-		spec = runtime.DefaultSpec()
+		spec = rtspec.DefaultSpec()
 	}
 	if len(cmd) > 0 {
 		// A command makes a bundle for scripts: it runs that, without a terminal.
