@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"cm/runtime"
+	"cm/runtime/signals"
 	rtspec "cm/runtime/spec"
 )
 
@@ -154,7 +155,7 @@ func cmdKill(g *globals, args []string) error {
 	// Signal 0 probes whether the container is alive, as with kill(2).
 	var sig syscall.Signal
 	if sigName != "0" {
-		if sig, err = runtime.ParseSignal(sigName); err != nil {
+		if sig, err = signals.Parse(sigName); err != nil {
 			return err
 		}
 	}
