@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/cgroupfs"
+	"cm/runtime/rootfs"
 	"cm/runtime/spec"
 )
 
@@ -184,7 +185,7 @@ var defaultDeviceRules = func() []defaultDeviceRule {
 		return defaultDeviceRule{path, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: access}}
 	}
 	rules := []defaultDeviceRule{rule("", "c", -1, -1, "m"), rule("", "b", -1, -1, "m")}
-	for _, d := range defaultDevices {
+	for _, d := range rootfs.DefaultDevices() {
 		rules = append(rules, rule(d.Path, d.Type, d.Major, d.Minor, "rwm"))
 	}
 	return append(rules, rule("", "c", 136, -1, "rwm"), rule("", "c", 5, 2, "rwm"), rule("", "c", 10, 200, "rwm"))

@@ -14,6 +14,7 @@ import (
 
 	"cm/nsexec"
 	"cm/runtime/namespace"
+	"cm/runtime/rootfs"
 )
 
 // Init is the Go half of the container init ("cmrun init"). The nsexec
@@ -242,7 +243,7 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	}
 	// After the sysctls: /proc/sys is usually one of the read-only paths.
 	done = t.Step("init", "masked and read-only paths")
-	err = maskAndProtect(s.Linux)
+	err = rootfs.MaskAndProtect(s.Linux)
 	done()
 	return err
 }

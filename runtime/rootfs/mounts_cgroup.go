@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"fmt"
@@ -57,12 +57,12 @@ func hostCgroupMounts() ([]cgroupMount, error) {
 // cgroup namespace a fresh mount of each hierarchy shows the container's
 // own cgroup as the root. Without one, the container's cgroup directories
 // are bind-mounted, so it still cannot see or touch its neighbours.
-func mountCgroup(cfg *initConfig, t *mountTarget, opts spec.MountOptions) error {
+func mountCgroup(cfg *Config, t *mountTarget, opts spec.MountOptions) error {
 	mounts, err := hostCgroupMounts()
 	if err != nil {
 		return fmt.Errorf("read cgroup mounts: %w", err)
 	}
-	ownNS := namespace.Has(cfg.Bundle.Spec, "cgroup")
+	ownNS := namespace.Has(cfg.Spec, "cgroup")
 	flags := opts.Flags &^ (unix.MS_BIND | unix.MS_REC)
 	// Pure cgroup v2: one hierarchy right at /sys/fs/cgroup.
 	if len(mounts) == 1 && mounts[0].point == hostCgroupRoot && mounts[0].fstype == "cgroup2" {

@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 // mountInRootfs performs one entry of config.json's mounts, with its
 // destination opened (and created) inside the root filesystem, and the
 // mount made onto that descriptor.
-func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
+func mountInRootfs(cfg *Config, root *rootDir, m specs.Mount) error {
 	opts, err := spec.ParseMountOptions(m.Options)
 	if err != nil {
 		return err
@@ -31,7 +31,7 @@ func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
 		return mountCgroup(cfg, t, opts)
 	case opts.Bind() || m.Type == "bind":
 		opts.Flags |= unix.MS_BIND
-		return bindMount(root, cfg.Bundle.Dir, m.Source, m.Destination, opts)
+		return bindMount(root, cfg.BundleDir, m.Source, m.Destination, opts)
 	}
 	t, err := root.openTarget(m.Destination, false)
 	if err != nil {
