@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
 )
 
 // Layout names how the host mounts its cgroups.

@@ -9,6 +9,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/cgroupfs"
+	"cm/runtime/rootfs"
+	"cm/runtime/spec"
 )
 
 // cgroup is the container's group in every hierarchy of the host.
@@ -24,15 +26,15 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, *spe
 	}
 	path, err := cgroupfs.ResolvePath(s.Linux.CgroupsPath, c.ID)
 	if err != nil {
-		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+		return nil, nil, &spec.ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
 	resources := withDefaultDevices(s)
 	if err := host.ValidateResources(resources); err != nil {
-		return nil, nil, &ConfigError{Problem: err.Error()}
+		return nil, nil, &spec.ConfigError{Problem: err.Error()}
 	}
 	g, err := host.Group(path)
 	if err != nil {
-		return nil, nil, &ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
+		return nil, nil, &spec.ConfigError{Field: "linux.cgroupsPath", Problem: err.Error()}
 	}
 	// A frozen group would freeze the init before it could say it is
 	// ready, and create would wait forever. One that exists frozen is
@@ -183,7 +185,7 @@ var defaultDeviceRules = func() []defaultDeviceRule {
 		return defaultDeviceRule{path, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: access}}
 	}
 	rules := []defaultDeviceRule{rule("", "c", -1, -1, "m"), rule("", "b", -1, -1, "m")}
-	for _, d := range defaultDevices {
+	for _, d := range rootfs.DefaultDevices() {
 		rules = append(rules, rule(d.Path, d.Type, d.Major, d.Minor, "rwm"))
 	}
 	return append(rules, rule("", "c", 136, -1, "rwm"), rule("", "c", 5, 2, "rwm"), rule("", "c", 10, 200, "rwm"))

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/rootfs"
 )
 
 // dialConsole connects to the --console-socket of the caller (podman's
@@ -60,13 +62,7 @@ func setupConsole(sockFd int, size *specs.Box, uid uint32) error {
 		return fmt.Errorf("chown %s to process.user.uid %d: %w", slavePath, uid, err)
 	}
 	// /dev/console is best effort: a read-only /dev cannot take the mount point.
-	if root, err := openRoot("/"); err == nil {
-		if t, err := root.createFile("/dev/console"); err == nil {
-			unix.Mount(slavePath, fdPath(t), "", unix.MS_BIND, "")
-			unix.Close(t)
-		}
-		root.close()
-	}
+	rootfs.BindConsole(slavePath)
 	rights := unix.UnixRights(mfd)
 	if err := unix.Sendmsg(sockFd, []byte("/dev/ptmx"), rights, nil, 0); err != nil {
 		return fmt.Errorf("send pty master to console socket: %w", err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
 
 // CreateOptions are the inputs of "cmrun create".
@@ -31,7 +33,7 @@ func (o *CreateOptions) loadBundle() (*Bundle, error) {
 	if o.bundle != nil {
 		return o.bundle, nil
 	}
-	done := o.Trace.Step("cmrun", "load and validate %s", filepath.Join(o.BundleDir, ConfigFile))
+	done := o.Trace.Step("cmrun", "load and validate %s", filepath.Join(o.BundleDir, spec.ConfigFile))
 	defer done()
 	return LoadBundle(o.BundleDir)
 }
@@ -41,7 +43,7 @@ func (o *CreateOptions) loadBundle() (*Bundle, error) {
 // On any error everything made so far is removed again.
 func Create(o CreateOptions) (_ *Container, err error) {
 	t := o.Trace
-	if err := CheckID(o.ID); err != nil {
+	if err := spec.CheckID(o.ID); err != nil {
 		return nil, err
 	}
 	b, err := o.loadBundle()
@@ -56,7 +58,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 		return nil, err
 	}
 	if b.Spec.Process.Terminal && o.ConsoleSocket == "" && o.consoleFile == nil {
-		return nil, configErr("process.terminal", "a terminal needs --console-socket (or run it in the foreground with cmrun run)")
+		return nil, spec.NewConfigError("process.terminal", "a terminal needs --console-socket (or run it in the foreground with cmrun run)")
 	}
 	if o.signalsCaught != nil {
 		<-o.signalsCaught

@@ -1,7 +1,15 @@
-// Package runtime owns the life of one OCI container on this host: loading
-// and checking a bundle, creating the container init in its namespaces
-// (with the nsexec preamble), setting up its root filesystem, the state
-// kept between cmrun invocations, and start, kill, delete.
+// Package runtime owns the life of one OCI container on this host:
+// creating the container init in its namespaces (with the nsexec
+// preamble), the state kept between cmrun invocations, and start, exec,
+// kill, delete.
+//
+// Its leaf packages own the rest, and import nothing of runtime:
+// runtime/spec loads and checks a bundle's config and holds the default
+// configs, runtime/rootfs builds the root filesystem inside the init,
+// runtime/namespace is the table of namespace kinds, runtime/seccomp the
+// filter, runtime/signals the signal names and runtime/term the raw
+// terminal. The manager daemon may import spec, signals and namespace,
+// which link neither nsexec nor libseccomp.
 //
 // Every process enters a container the same way: the parent (spawn.go)
 // starts "cmrun init", whose nsexec preamble creates or joins the

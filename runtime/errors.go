@@ -1,6 +1,10 @@
 package runtime
 
-import "errors"
+import (
+	"errors"
+
+	"cm/runtime/spec"
+)
 
 // Sentinel errors callers tell apart. Their texts are the ones other
 // container tools match on (runc's wording), so keep them stable.
@@ -11,7 +15,7 @@ var (
 	ErrNotStopped = errors.New("container is not stopped")
 	ErrNotCreated = errors.New("container is not in created state")
 	ErrNoSuchProc = errors.New("no such process")
-	ErrInvalid    = errors.New("invalid configuration")
+	ErrInvalid    = spec.ErrInvalid
 	ErrUnsafeDir  = errors.New("state directory writable by another user")
 	ErrFrozen     = errors.New("container's cgroup unexpectedly frozen")
 )

@@ -13,6 +13,8 @@ import (
 
 	"cm/capabilities"
 	"cm/nsexec"
+	"cm/runtime/namespace"
+	"cm/runtime/spec"
 )
 
 // ExecOptions are the inputs of "cmrun exec".
@@ -28,13 +30,6 @@ type ExecOptions struct {
 	// returns.
 	Console *os.File
 	OnSpawn func(pid int)
-}
-
-// nsFiles names each namespace type's file under /proc/PID/ns.
-var nsFiles = map[specs.LinuxNamespaceType]string{
-	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
-	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
-	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
 }
 
 // Exec runs another process in a created or running container: the same
@@ -154,10 +149,10 @@ func checkExecProcess(p *specs.Process) error {
 	if p.Cwd == "" || !filepath.IsAbs(p.Cwd) {
 		return fmt.Errorf("exec: process.cwd: %q must be an absolute path", p.Cwd)
 	}
-	if err := checkRlimits(p.Rlimits); err != nil {
+	if err := spec.CheckRlimits(p.Rlimits); err != nil {
 		return err
 	}
-	if field, problem, ok := checkExecveSize("process", p.Args, p.Env, stackRlimit(p.Rlimits)); !ok {
+	if field, problem, ok := spec.CheckExecveSize("process", p.Args, p.Env, spec.StackRlimit(p.Rlimits)); !ok {
 		return fmt.Errorf("exec: %s: %s", field, problem)
 	}
 	if _, err := capabilities.Parse(p.Capabilities); err != nil {
@@ -174,14 +169,14 @@ func joinBootstrap(c *Container) (*nsexec.Bootstrap, error) {
 	for _, ns := range c.Config.Linux.Namespaces {
 		types = append(types, ns.Type)
 	}
-	sort.SliceStable(types, func(i, j int) bool { return joinOrder[types[i]] < joinOrder[types[j]] })
+	sort.SliceStable(types, func(i, j int) bool { return namespace.JoinRank(types[i]) < namespace.JoinRank(types[j]) })
 	for _, t := range types {
-		path := fmt.Sprintf("/proc/%d/ns/%s", c.Pid, nsFiles[t])
+		path := fmt.Sprintf("/proc/%d/ns/%s", c.Pid, namespace.ProcName(t))
 		theirs, err := os.Stat(path)
 		if err != nil {
 			return nil, fmt.Errorf("container %s: %w", c.ID, err)
 		}
-		if ours, err := os.Stat("/proc/self/ns/" + nsFiles[t]); err == nil && os.SameFile(ours, theirs) {
+		if ours, err := os.Stat("/proc/self/ns/" + namespace.ProcName(t)); err == nil && os.SameFile(ours, theirs) {
 			continue
 		}
 		b.Join(t == specs.CgroupNamespace, path)

@@ -1,13 +1,13 @@
 package runtime
 
 import (
-	"sort"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
 	"cm/capabilities"
+	"cm/runtime/namespace"
 	"cm/runtime/seccomp"
+	"cm/runtime/spec"
 )
 
 // Features describes what this runtime implements, in the runtime-spec's
@@ -15,27 +15,14 @@ import (
 // read it to know which config fields they may use.
 func Features() *features.Features {
 	yes, no := true, false
-	var mountOpts []string
-	for o := range mountFlags {
-		mountOpts = append(mountOpts, o)
-	}
-	for o := range propagationFlags {
-		mountOpts = append(mountOpts, o)
-	}
-	sort.Strings(mountOpts)
-	var namespaces []string
-	for t := range namespaceFlags {
-		namespaces = append(namespaces, string(t))
-	}
-	sort.Strings(namespaces)
 	actions, operators, archs, flags := seccomp.Supported()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
 		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
-		MountOptions:  mountOpts,
+		MountOptions:  spec.MountOptionNames(),
 		Linux: &features.Linux{
-			Namespaces:   namespaces,
+			Namespaces:   namespace.Types(),
 			Capabilities: capabilities.Known(),
 			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &no},
 			Seccomp: &features.Seccomp{Enabled: &yes, Actions: actions, Operators: operators, Archs: archs,

@@ -9,6 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/nsexec"
+	"cm/runtime/namespace"
+	"cm/runtime/rootfs"
 )
 
 // standardInit builds a container and becomes its first process, as
@@ -89,8 +91,8 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	// Every container gets its root filesystem, as runc does and the OCI
 	// validation suite checks: in a new mount namespace, in one joined by
 	// path, or, without any, in the host's.
-	hasMountNS := findNamespace(s, specs.MountNamespace) != nil
-	if ns := findNamespace(s, specs.NetworkNamespace); ns != nil && ns.Path == "" {
+	hasMountNS := namespace.Find(s, specs.MountNamespace) != nil
+	if ns := namespace.Find(s, specs.NetworkNamespace); ns != nil && ns.Path == "" {
 		done := t.Step("init", "bring up lo")
 		err := loopbackUp()
 		done()
@@ -115,7 +117,7 @@ func buildContainer(cfg *initConfig, sock *os.File, t *Trace) error {
 	}
 	// After the sysctls: /proc/sys is usually one of the read-only paths.
 	done = t.Step("init", "masked and read-only paths")
-	err = maskAndProtect(s.Linux)
+	err = rootfs.MaskAndProtect(s.Linux)
 	done()
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"cm/nsexec"
+	"cm/runtime/spec"
 )
 
 // The init protocol: once the nsexec preamble has done its own exchange
@@ -91,7 +92,7 @@ func sendConfig(sock *os.File, cfg initConfig) error {
 		return fmt.Errorf("encode init config: %w", err)
 	}
 	if len(data) > nsexec.MaxMessage {
-		return fmt.Errorf("%s: the init config made of it is %d bytes, more than the %d MiB the init reads", ConfigFile, len(data), nsexec.MaxMessage>>20)
+		return fmt.Errorf("%s: the init config made of it is %d bytes, more than the %d MiB the init reads", spec.ConfigFile, len(data), nsexec.MaxMessage>>20)
 	}
 	if err := nsexec.WriteMsg(sock, msgConfig, data); err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/rootfs"
 )
 
 // lock takes an exclusive lock on the container's directory, so two cmrun
@@ -221,8 +223,8 @@ func (c *Container) destroy() error {
 			return fmt.Errorf("remove cgroup of %s: %w", c.ID, err)
 		}
 	}
-	if sharesHostMounts(c.Config) && c.Rootfs != "" {
-		if err := unmountUnder(c.Rootfs); err != nil {
+	if rootfs.SharesHostMounts(c.Config) && c.Rootfs != "" {
+		if err := rootfs.UnmountUnder(c.Rootfs); err != nil {
 			return fmt.Errorf("remove mounts of %s: %w", c.ID, err)
 		}
 	}

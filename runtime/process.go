@@ -11,27 +11,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
-
-// rlimitTypes maps OCI rlimit names to setrlimit(2) resources.
-var rlimitTypes = map[string]int{
-	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
-	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
-	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
-	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
-	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
-	"RLIMIT_STACK": unix.RLIMIT_STACK,
-}
-
-// ioprioClasses maps OCI I/O priority classes to ioprio_set(2) classes.
-var ioprioClasses = map[specs.IOPriorityClass]int{
-	specs.IOPRIO_CLASS_RT: 1, specs.IOPRIO_CLASS_BE: 2, specs.IOPRIO_CLASS_IDLE: 3,
-}
-
-// personalities maps OCI personality domains to personality(2) values.
-var personalities = map[specs.LinuxPersonalityDomain]uintptr{
-	specs.PerLinux: 0x0000, specs.PerLinux32: 0x0008,
-}
 
 // setRlimits applies process.rlimits to the init (and so to what it execs).
 func setRlimits(rl []specs.POSIXRlimit) error {
@@ -40,7 +22,8 @@ func setRlimits(rl []specs.POSIXRlimit) error {
 		// soft RLIMIT_NOFILE at start and puts the old one back before
 		// every exec, unless the program set the limit through syscall.
 		lim := syscall.Rlimit{Cur: r.Soft, Max: r.Hard}
-		if err := syscall.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
+		resource, _ := spec.Rlimit(r.Type) // validated
+		if err := syscall.Setrlimit(resource, &lim); err != nil {
 			// Raising a hard limit needs CAP_SYS_RESOURCE; say so, it is the usual cause.
 			return fmt.Errorf("process.rlimits %s soft=%d hard=%d: %w (raising a hard limit needs CAP_SYS_RESOURCE)", r.Type, r.Soft, r.Hard, err)
 		}
@@ -53,7 +36,8 @@ func setIOPriority(p *specs.LinuxIOPriority) error {
 		return nil
 	}
 	const ioprioWhoProcess = 1
-	prio := ioprioClasses[p.Class]<<13 | p.Priority
+	class, _ := spec.IOPriorityClass(p.Class) // validated
+	prio := class<<13 | p.Priority
 	if _, _, errno := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(prio)); errno != 0 {
 		return fmt.Errorf("process.ioPriority: %w", errno)
 	}
@@ -64,7 +48,8 @@ func setPersonality(p *specs.LinuxPersonality) error {
 	if p == nil {
 		return nil
 	}
-	if _, _, errno := unix.Syscall(unix.SYS_PERSONALITY, personalities[p.Domain], 0, 0); errno != 0 {
+	persona, _ := spec.Personality(p.Domain) // validated
+	if _, _, errno := unix.Syscall(unix.SYS_PERSONALITY, persona, 0, 0); errno != 0 {
 		return fmt.Errorf("linux.personality: %w", errno)
 	}
 	return nil
@@ -94,9 +79,6 @@ func setUser(u specs.User) error {
 	return nil
 }
 
-// defaultPath is used to find process.args[0] when process.env has no PATH.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // lookPath finds the program to exec inside the container, the way a
 // shell would, so a missing program fails "create" with its name.
 func lookPath(name string, env []string) (string, error) {
@@ -106,7 +88,7 @@ func lookPath(name string, env []string) (string, error) {
 		}
 		return name, nil
 	}
-	path := defaultPath
+	path := spec.DefaultPath
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			path = v

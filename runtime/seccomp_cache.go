@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/runtime/seccomp"
+	"cm/runtime/spec"
 )
 
 // seccompCacheDir holds compiled profiles under the state root. libseccomp
@@ -55,7 +56,7 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 	}
 	f, skipped, err := seccomp.Build(s.Linux.Seccomp)
 	if err != nil {
-		return nil, &ConfigError{Problem: err.Error()}
+		return nil, &spec.ConfigError{Problem: err.Error()}
 	}
 	if len(skipped) > 0 {
 		// As the ecosystem does: a profile names syscalls of every architecture.

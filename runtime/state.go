@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/cgroupfs"
+	"cm/runtime/spec"
 )
 
 // DefaultRoot is where cmrun and cmshim keep containers' state unless
@@ -56,7 +57,7 @@ func (c *Container) Dir() string { return filepath.Join(c.root, c.ID) }
 // Load reads a container's state. A container whose directory exists but
 // whose state file does not is still being created.
 func Load(root, id string) (*Container, error) {
-	if err := CheckID(id); err != nil {
+	if err := spec.CheckID(id); err != nil {
 		return nil, err
 	}
 	if err := checkStateRoot(root); err != nil {
@@ -129,7 +130,7 @@ func List(root string) ([]*Container, error) {
 	for _, e := range entries {
 		// The seccomp cache shares the root with the containers; it is
 		// not one of them.
-		if !e.IsDir() || e.Name() == seccompCacheDir || CheckID(e.Name()) != nil {
+		if !e.IsDir() || e.Name() == seccompCacheDir || spec.CheckID(e.Name()) != nil {
 			continue
 		}
 		c, err := Load(root, e.Name())

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/runtime/seccomp"
+	"cm/runtime/spec"
 )
 
 func TestCheckPrivateDir(t *testing.T) {
@@ -49,7 +50,7 @@ func TestCheckPrivateDir(t *testing.T) {
 
 // TestCachedFilterChecksum: an entry whose program or key changed is not used.
 func TestCachedFilterChecksum(t *testing.T) {
-	f, _, err := seccomp.Build(seccomp.DefaultProfile())
+	f, _, err := seccomp.Build(spec.DefaultSeccomp())
 	require.NoError(t, err)
 	program, err := f.MarshalBinary()
 	require.NoError(t, err)

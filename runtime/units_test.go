@@ -8,60 +8,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
 
-func TestParseSignal(t *testing.T) {
-	tests := []struct {
-		in   string
-		want unix.Signal
-		err  string
-	}{
-		{"9", unix.SIGKILL, ""}, {"KILL", unix.SIGKILL, ""}, {"SIGKILL", unix.SIGKILL, ""}, {"term", unix.SIGTERM, ""},
-		{"SIGRTMIN", 34, ""}, {"RTMIN+3", 37, ""}, {"SIGRTMAX-1", 63, ""}, {"64", 64, ""},
-		{"0", 0, "signal 0: out of range 1..64"}, {"65", 0, "signal 65: out of range"},
-		{"SIGFOO", 0, `unknown signal "SIGFOO"`}, {"RTMAX+1", 0, `signal "RTMAX+1": out of range`}, {"", 0, "unknown signal"},
-	}
-	for _, tc := range tests {
-		got, err := ParseSignal(tc.in)
-		if tc.err != "" {
-			require.ErrorContains(t, err, tc.err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
-	}
-}
-
-func TestParseMountOptions(t *testing.T) {
-	tests := []struct {
-		opts  []string
-		flags uintptr
-		prop  []uintptr
-		data  []string
-		err   string
-	}{
-		{opts: []string{"nosuid", "noexec", "nodev", "ro"}, flags: unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV | unix.MS_RDONLY},
-		{opts: []string{"ro", "rw"}, flags: 0},
-		{opts: []string{"rbind", "rprivate"}, flags: unix.MS_BIND | unix.MS_REC, prop: []uintptr{unix.MS_PRIVATE | unix.MS_REC}},
-		{opts: []string{"mode=755", "size=65536k", "strictatime"}, flags: unix.MS_STRICTATIME, data: []string{"mode=755", "size=65536k"}},
-		{opts: []string{"tmpcopyup"}, flags: 0},
-		{opts: []string{"ridmap"}, err: `"ridmap" (idmapped mounts) is not supported`},
-	}
-	for _, tc := range tests {
-		got, err := parseMountOptions(tc.opts)
-		if tc.err != "" {
-			require.ErrorContains(t, err, tc.err)
-			continue
-		}
-		require.NoError(t, err)
-		require.Equal(t, tc.flags, got.flags, "%v", tc.opts)
-		require.Equal(t, tc.prop, got.propagation, "%v", tc.opts)
-		require.Equal(t, tc.data, got.data, "%v", tc.opts)
-	}
-}
-
 func TestBootstrapFor(t *testing.T) {
-	s := DefaultSpec()
+	s := spec.DefaultSpec()
 	s.Linux.Namespaces = []specs.LinuxNamespace{
 		{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"},
 		{Type: specs.PIDNamespace},
@@ -87,38 +39,17 @@ func TestIDMapText(t *testing.T) {
 	}))
 }
 
-func TestCheckID(t *testing.T) {
-	for _, ok := range []string{"a", "my-container_1.2+x", "0123456789abcdef"} {
-		require.NoError(t, CheckID(ok), ok)
-	}
-	for _, bad := range []string{"", ".", "..", "a/b", "../x", "a b", "x\x00"} {
-		require.Error(t, CheckID(bad), "%q", bad)
-	}
-}
-
 func BenchmarkBootstrapEncode(b *testing.B) {
-	s := DefaultSpec()
+	s := spec.DefaultSpec()
 	for b.Loop() {
 		bootstrapFor(s).Encode()
-	}
-}
-
-func BenchmarkLoadBundle(b *testing.B) {
-	bundle := validBundle(b)
-	data, _ := json.Marshal(bundle.Spec)
-	for b.Loop() {
-		s, err := ParseConfig(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		(&Bundle{Dir: bundle.Dir, Spec: s}).Validate()
 	}
 }
 
 // TestInitSpecRoundTrip: what the init reads survives the trip through
 // initSpec's JSON; the seccomp profile and the cgroup resources stay behind.
 func TestInitSpecRoundTrip(t *testing.T) {
-	s := DefaultSpec()
+	s := spec.DefaultSpec()
 	s.Hostname, s.Domainname = "box", "example.org"
 	s.Annotations = map[string]string{"a": "b"}
 	s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
@@ -146,7 +77,7 @@ func TestInitSpecRoundTrip(t *testing.T) {
 // device it redefines loses its default rule.
 func TestDeviceRules(t *testing.T) {
 	deny := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
-	s := DefaultSpec()
+	s := spec.DefaultSpec()
 	s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{deny}
 	s.Linux.Devices = []specs.LinuxDevice{
 		{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11},

@@ -11,7 +11,9 @@
 //
 // It owns the files it makes in its state directory and nothing else: it
 // never touches cgroups, mounts or the runtime's state except through
-// package runtime, and never writes the manager's state.
+// package runtime, and never writes the manager's state. Reclaim
+// ("cmshim reclaim") removes what a dead shim's container left behind,
+// for the manager, which does not link the runtime.
 //
 // # In process, not by running cmrun
 //

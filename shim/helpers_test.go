@@ -19,8 +19,8 @@ import (
 
 	_ "cm/nsexec" // BenchmarkCreateStart creates containers in this test binary
 	"cm/runtime"
+	"cm/runtime/spec"
 	"cm/shim"
-
 	"cm/tests/fixture"
 )
 
@@ -97,7 +97,7 @@ func (e *env) bundle(edit func(*specs.Spec), args ...string) string {
 	require.NoError(e.t, err)
 	out, err := exec.Command("cp", "-a", rootfsProto, filepath.Join(dir, "rootfs")).CombinedOutput()
 	require.NoError(e.t, err, string(out))
-	s := runtime.DefaultSpec()
+	s := spec.DefaultSpec()
 	s.Process.Terminal = false
 	s.Process.Args = args
 	if edit != nil {

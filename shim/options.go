@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"cm/runtime"
+	"cm/runtime/spec"
 )
 
 // Options are the command line of cmshim.
@@ -36,7 +36,7 @@ const DefaultLogMax = 10 << 20
 // Check reports the first missing or invalid option and makes the paths
 // absolute: the daemon must not depend on the directory it started in.
 func (o *Options) Check() error {
-	if err := runtime.CheckID(o.ID); err != nil {
+	if err := spec.CheckID(o.ID); err != nil {
 		return fmt.Errorf("--id: %w", err)
 	}
 	for _, p := range []struct {

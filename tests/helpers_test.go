@@ -16,7 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
-	"cm/runtime"
+	"cm/runtime/spec"
 	"cm/tests/fixture"
 )
 
@@ -90,7 +90,7 @@ func (e *env) bundle(edit func(*specs.Spec), args ...string) string {
 	}
 	out, err := exec.Command("cp", "-a", rootfsProto, filepath.Join(dir, "rootfs")).CombinedOutput()
 	require.NoError(e.t, err, string(out))
-	s := runtime.DefaultSpec()
+	s := spec.DefaultSpec()
 	s.Process.Terminal = false
 	if len(args) > 0 {
 		s.Process.Args = args

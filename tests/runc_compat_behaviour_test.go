@@ -16,7 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
-	"cm/runtime/seccomp"
+	"cm/runtime/spec"
 	"cm/tests/fixture"
 )
 
@@ -191,13 +191,13 @@ func TestRuncCompatSeccompENOSYS(t *testing.T) {
 		runc   bool // compare with runc
 	}{
 		{"native architecture only", native, true},
-		{"cm's default architectures", seccomp.DefaultProfile().Architectures, false},
+		{"cm's default architectures", spec.DefaultSeccomp().Architectures, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPair(t)
 			bundle := p.bundle(func(s *specs.Spec) {
-				s.Linux.Seccomp = seccomp.DefaultProfile()
+				s.Linux.Seccomp = spec.DefaultSeccomp()
 				s.Linux.Seccomp.Architectures = tc.arches
 			}, "/rawsyscall", "1000", "600", "180")
 			data, err := os.ReadFile(rawsyscall)
@@ -260,7 +260,7 @@ func TestRuncCompatStartContainerHookSeccomp(t *testing.T) {
 	bundle := p.bundle(func(s *specs.Spec) {
 		s.Linux.Seccomp = &specs.LinuxSeccomp{
 			DefaultAction: specs.ActAllow,
-			Architectures: seccomp.DefaultProfile().Architectures,
+			Architectures: spec.DefaultSeccomp().Architectures,
 			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
 		}
 		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "mkdir /dev/shm/by-hook"}}}}

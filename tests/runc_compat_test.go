@@ -18,7 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
-	"cm/runtime"
+	"cm/runtime/spec"
 )
 
 // pair runs commands against both runtimes. A container's id for runc
@@ -62,7 +62,7 @@ func (p *pair) both(id string, args ...string) (runc, cmrun result) {
 // bundle writes a bundle from runc's own default config, running args.
 func (p *pair) bundle(edit func(*specs.Spec), args ...string) string {
 	return p.e.bundle(func(s *specs.Spec) {
-		*s = *runtime.RuncSpec()
+		*s = *spec.RuncSpec()
 		s.Process.Terminal = false
 		s.Process.Args = args
 		if edit != nil {

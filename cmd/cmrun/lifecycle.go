@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"cm/runtime"
+	"cm/runtime/signals"
+	rtspec "cm/runtime/spec"
 )
 
 // createFlags are shared by create and run.
@@ -156,7 +158,7 @@ func cmdKill(g *globals, args []string) error {
 	// Signal 0 probes whether the container is alive, as with kill(2).
 	var sig syscall.Signal
 	if sigName != "0" {
-		if sig, err = runtime.ParseSignal(sigName); err != nil {
+		if sig, err = signals.Parse(sigName); err != nil {
 			return err
 		}
 	}
@@ -256,16 +258,16 @@ func cmdSpec(g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(*bundle, runtime.ConfigFile)
+	path := filepath.Join(*bundle, rtspec.ConfigFile)
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("spec: %s already exists; remove it first", path)
 	}
 	if fs.Changed("rootless") {
 		return fmt.Errorf("spec: --rootless is not supported by cmrun")
 	}
-	spec := runtime.RuncSpec()
+	spec := rtspec.RuncSpec()
 	if *cm {
-		spec = runtime.DefaultSpec()
+		spec = rtspec.DefaultSpec()
 	}
 	if len(cmd) > 0 {
 		// A command makes a bundle for scripts: it runs that, without a terminal.

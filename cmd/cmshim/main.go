@@ -21,6 +21,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		runtime.Init() // only returns by exiting
 	}
+	if len(os.Args) > 1 && os.Args[1] == "reclaim" {
+		os.Exit(reclaim(os.Args[2:]))
+	}
 	o, readyFd, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cmshim:", err)
@@ -46,6 +49,27 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println(pid)
+}
+
+// reclaim is "cmshim reclaim [--runtime-root DIR] --id ID", which the
+// manager runs for a container whose shim is gone (see shim.Reclaim). It
+// writes a failure as one bare line on stderr, for the manager to wrap.
+func reclaim(args []string) int {
+	fs := pflag.NewFlagSet("cmshim reclaim", pflag.ContinueOnError)
+	id := fs.String("id", "", "container id")
+	root := fs.String("runtime-root", runtime.DefaultRoot, "state root of the runtime")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *id == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: cmshim reclaim [--runtime-root DIR] --id ID")
+		return 2
+	}
+	if err := shim.Reclaim(*root, *id); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 // parseFlags also returns --ready-fd, or -1. It reads the token from

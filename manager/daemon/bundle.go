@@ -10,7 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/manager/api"
-	"cm/runtime"
+	rtspec "cm/runtime/spec"
 )
 
 // cgroupsPath is where cmrun puts a container's cgroup. The daemon never
@@ -32,7 +32,7 @@ func buildSpec(id, name string, req api.CreateRequest) (*specs.Spec, error) {
 			spec.Root.Path = filepath.Join(req.Bundle, spec.Root.Path)
 		}
 	} else {
-		spec = runtime.DefaultSpec()
+		spec = rtspec.DefaultSpec()
 		spec.Root.Path = req.Rootfs
 		spec.Hostname = id[:12]
 		if name != "" {

@@ -12,7 +12,7 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
-	"cm/runtime"
+	"cm/runtime/signals"
 )
 
 // This file holds what the client API asks for. Each operation checks the
@@ -277,7 +277,7 @@ func parseSignal(field, name string) (syscall.Signal, error) {
 	if name == "" {
 		return 0, badField(field, "required: a name (TERM, SIGTERM) or a number")
 	}
-	sig, err := runtime.ParseSignal(name)
+	sig, err := signals.Parse(name)
 	if err != nil {
 		return 0, badField(field, "%v", err)
 	}

@@ -7,8 +7,8 @@
 // It never creates cgroups or namespaces and never runs a container: shims
 // do that with the runtime. The one exception is rm of a container whose
 // shim did not delete it (a LOST container's shim is usually dead): the
-// launcher then kills and removes what is left through the runtime
-// (reclaim.go), so no process outlives its record. It never polls: shims
+// launcher then kills and removes what is left by running "cmshim reclaim"
+// (reclaim.go; the daemon does not link the runtime), so no process outlives its record. It never polls: shims
 // push their state, and the only thing that happens without a request is
 // the Watchdog marking LOST a container whose shim has gone silent.
 //

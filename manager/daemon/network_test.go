@@ -6,7 +6,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
-	"cm/runtime"
+	rtspec "cm/runtime/spec"
 )
 
 // TestApplyNetwork: host drops the network namespace, none and bridge
@@ -30,7 +30,7 @@ func TestApplyNetwork(t *testing.T) {
 		{"none", []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/state/c/netns"}}},
 		{"bridge", []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/state/c/netns"}}},
 	} {
-		spec := runtime.DefaultSpec()
+		spec := rtspec.DefaultSpec()
 		others := len(spec.Linux.Namespaces) - 1
 		applyNetwork(spec, tc.mode, "/state/c/netns")
 		require.Equal(t, tc.want, netns(spec), "mode %q", tc.mode)

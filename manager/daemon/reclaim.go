@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"cm/runtime"
+	"os/exec"
+	"strings"
 )
 
 // Reclaimer is a Launcher that can also remove what is left of a container
@@ -19,15 +19,27 @@ type Reclaimer interface {
 }
 
 // Reclaim SIGKILLs every process in the container's cgroup, removes the
-// cgroup and the runtime's state. A container the runtime does not know
-// (the shim deleted it, or never created it) is not an error.
+// cgroup and the runtime's state, by running "cmshim reclaim": the daemon
+// does not link the runtime (nor nsexec and libseccomp with it). A
+// container the runtime does not know (the shim deleted it, or never
+// created it) is not an error.
 func (l ExecLauncher) Reclaim(ctx context.Context, id string) error {
-	root := l.RuntimeRoot
-	if root == "" {
-		root = runtime.DefaultRoot // cmshim's, when the launcher sets no --runtime-root
+	args := []string{"reclaim", "--id", id}
+	if l.RuntimeRoot != "" {
+		args = append(args, "--runtime-root", l.RuntimeRoot) // else cmshim's default, as for Launch
 	}
-	if err := runtime.Delete(root, id, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
-		return fmt.Errorf("reclaim container %s: %w", id, err)
+	// Not CommandContext: killed half-way, the delete would leave a
+	// half-removed container behind.
+	cmd := exec.Command(l.Binary, args...)
+	cmd.Dir = "/"
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if msg := strings.TrimSpace(stderr.String()); errors.As(err, &exit) && msg != "" {
+			return fmt.Errorf("reclaim container %s: %s", id, msg)
+		}
+		return fmt.Errorf("reclaim container %s: %s reclaim: %w", id, l.Binary, err)
 	}
 	return nil
 }

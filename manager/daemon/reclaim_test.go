@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -78,4 +80,47 @@ func TestRmReclaimsWhenTheShimIsGone(t *testing.T) {
 	require.Equal(t, []string{lost.ID}, l.calls())
 	_, err = h.client.Get(ctxT(t), lost.ID)
 	require.Equal(t, http.StatusNotFound, api.StatusOf(err))
+}
+
+// TestExecLauncherReclaim: the launcher reclaims by running its shim
+// binary as "reclaim --id ID [--runtime-root DIR]", and a failure is one
+// line naming the container with what the shim said.
+func TestExecLauncherReclaim(t *testing.T) {
+	dir := t.TempDir()
+	argsFile := filepath.Join(dir, "args")
+	// A stand-in for cmshim: records its arguments, fails as told.
+	script := filepath.Join(dir, "cmshim")
+	require.NoError(t, os.WriteFile(script, []byte(`#!/bin/sh
+echo "$@" > `+argsFile+`
+[ -z "$FAIL" ] || { echo "$FAIL" >&2; exit 1; }
+`), 0o755))
+	tests := []struct {
+		name     string
+		l        daemon.ExecLauncher
+		fail     string
+		wantArgs string
+		wantErr  string
+	}{
+		{"default root", daemon.ExecLauncher{Binary: script}, "", "reclaim --id c1", ""},
+		{"runtime root", daemon.ExecLauncher{Binary: script, RuntimeRoot: "/run/x"}, "", "reclaim --id c1 --runtime-root /run/x", ""},
+		{"shim fails", daemon.ExecLauncher{Binary: script}, "cgroup busy", "reclaim --id c1", "reclaim container c1: cgroup busy"},
+		{"no binary", daemon.ExecLauncher{Binary: filepath.Join(dir, "nope")}, "", "", "reclaim container c1: " + filepath.Join(dir, "nope") + " reclaim:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(argsFile)
+			t.Setenv("FAIL", tt.fail)
+			err := tt.l.Reclaim(context.Background(), "c1")
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+			} else {
+				require.ErrorContains(t, err, tt.wantErr)
+			}
+			if tt.wantArgs != "" {
+				got, err := os.ReadFile(argsFile)
+				require.NoError(t, err)
+				require.Equal(t, tt.wantArgs+"\n", string(got))
+			}
+		})
+	}
 }

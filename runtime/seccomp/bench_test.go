@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cm/runtime/spec"
 )
 
 // BenchmarkBuildDefaultProfile measures compiling the default profile
 // (all of libseccomp's work), in this process since nothing is loaded.
 func BenchmarkBuildDefaultProfile(b *testing.B) {
-	p := DefaultProfile()
+	p := spec.DefaultSeccomp()
 	for b.Loop() {
 		_, _, err := Build(p)
 		require.NoError(b, err)
@@ -24,7 +26,7 @@ func BenchmarkBuildDefaultProfile(b *testing.B) {
 func BenchmarkLoadDefaultProfile(b *testing.B) {
 	var buildNs, loadNs, n int64
 	for b.Loop() {
-		r, _ := runChildTest(b, childConfig{Profile: DefaultProfile(), Timed: true})
+		r, _ := runChildTest(b, childConfig{Profile: spec.DefaultSeccomp(), Timed: true})
 		require.Empty(b, r.Err)
 		buildNs += r.BuildNs
 		loadNs += r.LoadNs

@@ -6,6 +6,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/runtime/spec"
 )
 
 // refusedByDefault are the calls the default profile must never allow.
@@ -24,8 +26,8 @@ var refusedByDefault = []string{
 	"io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init",
 }
 
-func TestDefaultProfile(t *testing.T) {
-	p := DefaultProfile()
+func TestDefaultSeccomp(t *testing.T) {
+	p := spec.DefaultSeccomp()
 	require.NoError(t, Validate(p))
 	require.Equal(t, specs.ActErrno, p.DefaultAction)
 	require.Nil(t, p.DefaultErrnoRet, "the default errno must be the spec's EPERM")
@@ -58,11 +60,11 @@ func TestDefaultProfile(t *testing.T) {
 
 	// Each call returns a fresh profile.
 	p.Syscalls = nil
-	require.NotEmpty(t, DefaultProfile().Syscalls)
+	require.NotEmpty(t, spec.DefaultSeccomp().Syscalls)
 }
 
 func TestDefaultProfileBuilds(t *testing.T) {
-	f, skipped, err := Build(DefaultProfile())
+	f, skipped, err := Build(spec.DefaultSeccomp())
 	require.NoError(t, err)
 	require.Greater(t, f.Instructions(), 100)
 	require.LessOrEqual(t, f.Instructions(), maxInstructions)

@@ -1,6 +1,6 @@
 // Package seccomp turns an OCI linux.seccomp profile into a seccomp BPF
-// filter (through libseccomp) and loads it into the calling thread, and
-// provides cmrun's default profile.
+// filter (through libseccomp) and loads it into the calling thread. The
+// default profile is data of the default config, in runtime/spec.
 //
 // It owns only the filter: it never changes capabilities, users or
 // namespaces, and the only other process state it touches is the

@@ -11,6 +11,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
 
 const busybox = "/bin/busybox"
@@ -46,7 +48,7 @@ func TestProbesWithoutFilter(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	withDefaultErrno := DefaultProfile()
+	withDefaultErrno := spec.DefaultSeccomp()
 	withDefaultErrno.DefaultErrnoRet = uintPtr(uint(unix.EOPNOTSUPP))
 
 	tests := []struct {
@@ -152,7 +154,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "the default profile refuses what reaches past the container",
 			cfg: childConfig{
-				Profile: DefaultProfile(),
+				Profile: spec.DefaultSeccomp(),
 				Probes: append([]string{
 					"getcwd", "mkdir", "new-thread", "clone3",
 					"personality:ffffffff", "personality:0", "personality:40000", // the last is ADDR_NO_RANDOMIZE
@@ -271,7 +273,7 @@ if unshare -m true 2>/dev/null; then echo unshare-allowed; fi
 (sleep 0) & wait
 echo done`
 	r, out := runChildTest(t, childConfig{
-		Profile: DefaultProfile(),
+		Profile: spec.DefaultSeccomp(),
 		Dir:     t.TempDir(),
 		Exec:    []string{busybox, "sh", "-c", script},
 	})

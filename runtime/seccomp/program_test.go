@@ -7,6 +7,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
 
 func TestDecodeProgram(t *testing.T) {
@@ -53,7 +55,7 @@ func TestLoadNothing(t *testing.T) {
 }
 
 func TestFilterBinaryRoundTrip(t *testing.T) {
-	f, _, err := Build(DefaultProfile())
+	f, _, err := Build(spec.DefaultSeccomp())
 	require.NoError(t, err)
 	data, err := f.MarshalBinary()
 	require.NoError(t, err)
@@ -84,7 +86,7 @@ func TestFilterWithListener(t *testing.T) {
 	require.True(t, g.HasListener())
 	require.EqualError(t, g.Load(true), "load seccomp filter: its SCMP_ACT_NOTIFY rules need a listener (use LoadListener)")
 
-	plain, _, err := Build(DefaultProfile())
+	plain, _, err := Build(spec.DefaultSeccomp())
 	require.NoError(t, err)
 	require.False(t, plain.HasListener())
 	_, err = plain.LoadListener(true)

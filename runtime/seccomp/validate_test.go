@@ -5,6 +5,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/runtime/spec"
 )
 
 func uintPtr(v uint) *uint { return &v }
@@ -18,7 +20,7 @@ func TestValidate(t *testing.T) {
 		wantErr string // "" means valid
 	}{
 		{name: "no profile", profile: nil},
-		{name: "default profile", profile: DefaultProfile()},
+		{name: "default profile", profile: spec.DefaultSeccomp()},
 		{
 			name: "every supported action, flag and operator",
 			profile: &specs.LinuxSeccomp{
@@ -189,7 +191,7 @@ func TestBuildSkipsUnknownNames(t *testing.T) {
 		},
 		{
 			name: "a name only a listed 32-bit architecture has is kept",
-			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: defaultArchitectures(),
+			profile: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: spec.DefaultSeccomp().Architectures,
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"socketcall", "_llseek", "read"}, Action: specs.ActAllow}}},
 			wantSkipped: nil,
 		},

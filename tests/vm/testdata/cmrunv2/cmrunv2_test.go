@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/runtime"
+	"cm/runtime/spec"
 	"cm/tests/fixture"
 )
 
@@ -75,7 +76,7 @@ func TestCgroupV2MountPaths(t *testing.T) {
 
 // shSpec is the default spec running script with sh, without a terminal.
 func shSpec(script string) *specs.Spec {
-	s := runtime.DefaultSpec()
+	s := spec.DefaultSpec()
 	s.Process.Terminal = false
 	s.Process.Args = []string{"sh", "-c", script}
 	return s
@@ -90,7 +91,7 @@ func runInVM(t *testing.T, id string, s *specs.Spec, trace *runtime.Trace) strin
 	require.NoError(t, fixture.BusyboxRootfs(filepath.Join(bundle, "rootfs")))
 	data, err := json.Marshal(s)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(bundle, runtime.ConfigFile), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(bundle, spec.ConfigFile), data, 0o644))
 	out, err := os.Create(filepath.Join(dir, "out"))
 	require.NoError(t, err)
 	defer out.Close()

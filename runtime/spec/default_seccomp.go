@@ -1,4 +1,4 @@
-package seccomp
+package spec
 
 import (
 	"runtime"
@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultProfile returns cmrun's default seccomp profile: every system
+// DefaultSeccomp returns cmrun's default seccomp profile: every system
 // call not listed fails with EPERM, and the list holds what ordinary
 // programs need (a shell, coreutils, ps, network clients and servers,
 // threaded runtimes). Left out, and so refused, are the calls that
@@ -23,7 +23,7 @@ import (
 // ENOSYS makes libc fall back to clone, whose flags it can.
 //
 // Each call returns a new profile the caller may change.
-func DefaultProfile() *specs.LinuxSeccomp {
+func DefaultSeccomp() *specs.LinuxSeccomp {
 	enosys := uint(unix.ENOSYS)
 	return &specs.LinuxSeccomp{
 		DefaultAction: specs.ActErrno, // EPERM, the spec's default errno
@@ -31,15 +31,15 @@ func DefaultProfile() *specs.LinuxSeccomp {
 		Syscalls: []specs.LinuxSyscall{
 			{Names: defaultAllowed(), Action: specs.ActAllow},
 			{
-				// A masked compare: allowed when flags & namespaceFlags == 0.
+				// A masked compare: allowed when flags & namespaceCloneFlags == 0.
 				Names:  []string{"clone"},
 				Action: specs.ActAllow,
-				Args:   []specs.LinuxSeccompArg{{Index: 0, Value: namespaceFlags, ValueTwo: 0, Op: specs.OpMaskedEqual}},
+				Args:   []specs.LinuxSeccompArg{{Index: 0, Value: namespaceCloneFlags, ValueTwo: 0, Op: specs.OpMaskedEqual}},
 			},
 			{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys},
 			{
 				// Several conditions on argument 0 are alternatives (see
-				// ruleConditions): any one of these values is allowed.
+				// ruleConditions in runtime/seccomp): any one of these values is allowed.
 				Names:  []string{"personality"},
 				Action: specs.ActAllow,
 				Args: []specs.LinuxSeccompArg{
@@ -54,10 +54,10 @@ func DefaultProfile() *specs.LinuxSeccomp {
 	}
 }
 
-// namespaceFlags are the clone flags that create a namespace. The clone
+// namespaceCloneFlags are the clone flags that create a namespace. The clone
 // rule of the default profile assumes flags in argument 0, which holds
 // on x86 and arm (not on s390).
-const namespaceFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
+const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
 
 // The personality values programs use (personality(2)): plain Linux,

@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"fmt"
@@ -9,7 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
+	"cm/runtime/namespace"
+	"cm/runtime/spec"
 )
 
 // hostCgroupRoot is where hosts mount their cgroup hierarchies.
@@ -55,13 +57,13 @@ func hostCgroupMounts() ([]cgroupMount, error) {
 // cgroup namespace a fresh mount of each hierarchy shows the container's
 // own cgroup as the root. Without one, the container's cgroup directories
 // are bind-mounted, so it still cannot see or touch its neighbours.
-func mountCgroup(cfg *initConfig, t *mountTarget, opts mountOptions) error {
+func mountCgroup(cfg *Config, t *mountTarget, opts spec.MountOptions) error {
 	mounts, err := hostCgroupMounts()
 	if err != nil {
 		return fmt.Errorf("read cgroup mounts: %w", err)
 	}
-	ownNS := hasNamespace(cfg.Bundle.Spec, "cgroup")
-	flags := opts.flags &^ (unix.MS_BIND | unix.MS_REC)
+	ownNS := namespace.Has(cfg.Spec, "cgroup")
+	flags := opts.Flags &^ (unix.MS_BIND | unix.MS_REC)
 	// Pure cgroup v2: one hierarchy right at /sys/fs/cgroup.
 	if len(mounts) == 1 && mounts[0].point == hostCgroupRoot && mounts[0].fstype == "cgroup2" {
 		return mountHierarchy(mounts[0], t, cfg.CgroupDirs, ownNS, flags)

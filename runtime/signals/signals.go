@@ -1,4 +1,8 @@
-package runtime
+// Package signals parses the signal names users give cmrun kill and the
+// manager's kill call ("9", "KILL", "SIGKILL", "RTMIN+3").
+//
+// It owns only the names; it never sends a signal.
+package signals
 
 import (
 	"fmt"
@@ -8,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ParseSignal accepts "9", "KILL", "SIGKILL" and real-time forms like "RTMIN+3".
-func ParseSignal(s string) (unix.Signal, error) {
+// Parse accepts "9", "KILL", "SIGKILL" and real-time forms like "RTMIN+3".
+func Parse(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
 		if n <= 0 || n > sigRTMax {
 			return 0, fmt.Errorf("signal %d: out of range 1..%d", n, sigRTMax)

@@ -1,11 +1,11 @@
-package runtime
+package rootfs
 
 import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
 )
 
 // privateRootfsParent makes the mount holding rootfs private when "/" was

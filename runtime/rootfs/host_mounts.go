@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"errors"
@@ -9,23 +9,24 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"cm/runtime/mountinfo"
+	"cm/cgroupfs/mountinfo"
+	"cm/runtime/namespace"
 )
 
 // A container without a mount namespace of its own builds its root
 // filesystem in the host's: the bind of the rootfs onto itself, /proc,
 // /dev and the rest stay mounted there after the container is gone, as
-// nothing else will remove them. Delete does, with unmountUnder.
+// nothing else will remove them. Delete does, with UnmountUnder.
 
-// sharesHostMounts reports whether a config leaves the container in the
+// SharesHostMounts reports whether a config leaves the container in the
 // runtime's mount namespace.
-func sharesHostMounts(s *specs.Spec) bool {
-	return s != nil && s.Linux != nil && findNamespace(s, specs.MountNamespace) == nil
+func SharesHostMounts(s *specs.Spec) bool {
+	return s != nil && s.Linux != nil && namespace.Find(s, specs.MountNamespace) == nil
 }
 
-// unmountUnder detaches every mount at or below dir in our mount
+// UnmountUnder detaches every mount at or below dir in our mount
 // namespace, deepest first so a parent never hides a child.
-func unmountUnder(dir string) error {
+func UnmountUnder(dir string) error {
 	points, err := mountPointsUnder(dir)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package runtime
+package spec
 
 import (
 	"fmt"
@@ -9,18 +9,24 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/capabilities"
+	"cm/runtime/namespace"
 )
+
+// SeccompCheck checks a linux.seccomp profile. The caller supplies it
+// (runtime passes seccomp.Validate) because the profile's vocabulary
+// lives with libseccomp, which this package must not link.
+type SeccompCheck func(*specs.LinuxSeccomp) error
 
 // Validate checks everything in the bundle that can be checked before
 // anything is created, so a bad config leaves nothing behind. Each
 // problem is reported with the config.json field it is about.
-func (b *Bundle) Validate() error {
+func (b *Bundle) Validate(checkSeccomp SeccompCheck) error {
 	s := b.Spec
 	checks := []func(*specs.Spec) error{
 		checkVersion,
 		b.checkRoot,
 		checkProcess,
-		checkLinux,
+		func(s *specs.Spec) error { return checkLinux(s, checkSeccomp) },
 		checkHostname,
 		checkMounts,
 		checkHooks,
@@ -35,17 +41,17 @@ func (b *Bundle) Validate() error {
 
 func checkVersion(s *specs.Spec) error {
 	if s.Version == "" {
-		return configErr("ociVersion", "must be set")
+		return NewConfigError("ociVersion", "must be set")
 	}
 	if !strings.HasPrefix(s.Version, "1.") {
-		return configErr("ociVersion", "%q is not a 1.x runtime-spec version", s.Version)
+		return NewConfigError("ociVersion", "%q is not a 1.x runtime-spec version", s.Version)
 	}
 	return nil
 }
 
 func (b *Bundle) checkRoot(s *specs.Spec) error {
 	if s.Root == nil || s.Root.Path == "" {
-		return configErr("root.path", "must be set")
+		return NewConfigError("root.path", "must be set")
 	}
 	path := s.Root.Path
 	if !filepath.IsAbs(path) {
@@ -54,21 +60,21 @@ func (b *Bundle) checkRoot(s *specs.Spec) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return configErr("root.path", "%s does not exist", path)
+			return NewConfigError("root.path", "%s does not exist", path)
 		}
-		return configErr("root.path", "%v", err)
+		return NewConfigError("root.path", "%v", err)
 	}
 	if !fi.IsDir() {
-		return configErr("root.path", "%s is not a directory", path)
+		return NewConfigError("root.path", "%s is not a directory", path)
 	}
 	// The host's own "/" would be mounted on and remounted read-only
 	// under the container's eyes; runc refuses a symlinked root.path
 	// ("not an absolute path, or a symlink") and fails later on "/".
 	if resolved, err := filepath.EvalSymlinks(path); err == nil && resolved == "/" {
 		if filepath.Clean(path) == "/" {
-			return configErr("root.path", "%s is the host's root directory; a container needs a root filesystem of its own", path)
+			return NewConfigError("root.path", "%s is the host's root directory; a container needs a root filesystem of its own", path)
 		}
-		return configErr("root.path", "%s resolves to / (the host's root directory); a container needs a root filesystem of its own", path)
+		return NewConfigError("root.path", "%s resolves to / (the host's root directory); a container needs a root filesystem of its own", path)
 	}
 	b.Rootfs = path
 	return checkKernelFSTargets(path, s.Mounts)
@@ -91,7 +97,7 @@ func checkKernelFSTargets(rootfs string, mounts []specs.Mount) error {
 				break // made by the mount later, as a directory
 			}
 			if fi.Mode()&os.ModeSymlink != 0 {
-				return configErr(fmt.Sprintf("mounts[%d].destination", i), "%s is a symlink in the root filesystem: %s must be mounted on an ordinary directory",
+				return NewConfigError(fmt.Sprintf("mounts[%d].destination", i), "%s is a symlink in the root filesystem: %s must be mounted on an ordinary directory",
 					strings.TrimPrefix(at, rootfs), m.Type)
 			}
 		}
@@ -102,70 +108,71 @@ func checkKernelFSTargets(rootfs string, mounts []specs.Mount) error {
 func checkProcess(s *specs.Spec) error {
 	p := s.Process
 	if p == nil {
-		return configErr("process", "must be set to create a container")
+		return NewConfigError("process", "must be set to create a container")
 	}
 	if len(p.Args) == 0 || p.Args[0] == "" {
-		return configErr("process.args", "must not be empty")
+		return NewConfigError("process.args", "must not be empty")
 	}
 	if p.Cwd == "" {
-		return configErr("process.cwd", "must be set")
+		return NewConfigError("process.cwd", "must be set")
 	}
 	if !filepath.IsAbs(p.Cwd) {
-		return configErr("process.cwd", "%q must be an absolute path", p.Cwd)
+		return NewConfigError("process.cwd", "%q must be an absolute path", p.Cwd)
 	}
 	for i, kv := range p.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return configErr(fmt.Sprintf("process.env[%d]", i), "%q is not KEY=VALUE", kv)
+			return NewConfigError(fmt.Sprintf("process.env[%d]", i), "%q is not KEY=VALUE", kv)
 		}
 	}
-	if err := checkRlimits(p.Rlimits); err != nil {
+	if err := CheckRlimits(p.Rlimits); err != nil {
 		return err
 	}
-	if field, problem, ok := checkExecveSize("process", p.Args, p.Env, stackRlimit(p.Rlimits)); !ok {
-		return configErr(field, "%s", problem)
+	if field, problem, ok := CheckExecveSize("process", p.Args, p.Env, StackRlimit(p.Rlimits)); !ok {
+		return NewConfigError(field, "%s", problem)
 	}
 	if _, err := capabilities.Parse(p.Capabilities); err != nil {
 		return &ConfigError{Problem: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
-		return configErr("process.oomScoreAdj", "%d is outside -1000..1000", *p.OOMScoreAdj)
+		return NewConfigError("process.oomScoreAdj", "%d is outside -1000..1000", *p.OOMScoreAdj)
 	}
 	if p.ApparmorProfile != "" {
-		return configErr("process.apparmorProfile", "AppArmor is not supported by cmrun")
+		return NewConfigError("process.apparmorProfile", "AppArmor is not supported by cmrun")
 	}
 	if p.SelinuxLabel != "" {
-		return configErr("process.selinuxLabel", "SELinux is not supported by cmrun")
+		return NewConfigError("process.selinuxLabel", "SELinux is not supported by cmrun")
 	}
 	if p.Scheduler != nil {
-		return configErr("process.scheduler", "not supported by cmrun")
+		return NewConfigError("process.scheduler", "not supported by cmrun")
 	}
 	if p.ExecCPUAffinity != nil {
-		return configErr("process.execCPUAffinity", "not supported by cmrun")
+		return NewConfigError("process.execCPUAffinity", "not supported by cmrun")
 	}
 	if p.IOPriority != nil {
-		if _, ok := ioprioClasses[p.IOPriority.Class]; !ok {
-			return configErr("process.ioPriority.class", "unknown class %q", p.IOPriority.Class)
+		if _, ok := IOPriorityClass(p.IOPriority.Class); !ok {
+			return NewConfigError("process.ioPriority.class", "unknown class %q", p.IOPriority.Class)
 		}
 		if p.IOPriority.Priority < 0 || p.IOPriority.Priority > 7 {
-			return configErr("process.ioPriority.priority", "%d is outside 0..7", p.IOPriority.Priority)
+			return NewConfigError("process.ioPriority.priority", "%d is outside 0..7", p.IOPriority.Priority)
 		}
 	}
 	return nil
 }
 
-func checkRlimits(rl []specs.POSIXRlimit) error {
+// CheckRlimits checks process.rlimits: known names, each once, soft not above hard.
+func CheckRlimits(rl []specs.POSIXRlimit) error {
 	seen := map[string]bool{}
 	for i, r := range rl {
 		field := fmt.Sprintf("process.rlimits[%d]", i)
-		if _, ok := rlimitTypes[r.Type]; !ok {
-			return configErr(field+".type", "unknown rlimit %q", r.Type)
+		if _, ok := Rlimit(r.Type); !ok {
+			return NewConfigError(field+".type", "unknown rlimit %q", r.Type)
 		}
 		if seen[r.Type] {
-			return configErr(field+".type", "%s is set twice", r.Type)
+			return NewConfigError(field+".type", "%s is set twice", r.Type)
 		}
 		seen[r.Type] = true
 		if r.Soft > r.Hard {
-			return configErr(field, "soft limit %d is above hard limit %d", r.Soft, r.Hard)
+			return NewConfigError(field, "soft limit %d is above hard limit %d", r.Soft, r.Hard)
 		}
 	}
 	return nil
@@ -176,11 +183,11 @@ func checkHostname(s *specs.Spec) error {
 		if f.value == "" {
 			continue
 		}
-		if !hasNamespace(s, specs.UTSNamespace) {
-			return configErr(f.field, "needs a UTS namespace, and linux.namespaces has none")
+		if !namespace.Has(s, specs.UTSNamespace) {
+			return NewConfigError(f.field, "needs a UTS namespace, and linux.namespaces has none")
 		}
 		if len(f.value) > 64 {
-			return configErr(f.field, "%q is longer than 64 bytes", f.value)
+			return NewConfigError(f.field, "%q is longer than 64 bytes", f.value)
 		}
 	}
 	return nil
@@ -190,13 +197,13 @@ func checkMounts(s *specs.Spec) error {
 	for i, m := range s.Mounts {
 		field := fmt.Sprintf("mounts[%d]", i)
 		if m.Destination == "" {
-			return configErr(field+".destination", "must be set")
+			return NewConfigError(field+".destination", "must be set")
 		}
-		if _, err := parseMountOptions(m.Options); err != nil {
-			return configErr(field+".options", "%v", err)
+		if _, err := ParseMountOptions(m.Options); err != nil {
+			return NewConfigError(field+".options", "%v", err)
 		}
 		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			return configErr(field+".uidMappings", "idmapped mounts are not supported by cmrun")
+			return NewConfigError(field+".uidMappings", "idmapped mounts are not supported by cmrun")
 		}
 	}
 	return nil
@@ -215,32 +222,15 @@ func checkHooks(s *specs.Spec) error {
 		for i, h := range hooks {
 			field := fmt.Sprintf("hooks.%s[%d]", name, i)
 			if !filepath.IsAbs(h.Path) {
-				return configErr(field+".path", "%q must be an absolute path", h.Path)
+				return NewConfigError(field+".path", "%q must be an absolute path", h.Path)
 			}
 			if h.Timeout != nil && *h.Timeout <= 0 {
-				return configErr(field+".timeout", "must be greater than zero")
+				return NewConfigError(field+".timeout", "must be greater than zero")
 			}
 			// Hooks are started by cmrun or the init, with cmrun's stack rlimit.
-			if f, problem, ok := checkExecveSize(field, h.Args, h.Env, stackRlimit(nil)); !ok {
-				return configErr(f, "%s", problem)
+			if f, problem, ok := CheckExecveSize(field, h.Args, h.Env, StackRlimit(nil)); !ok {
+				return NewConfigError(f, "%s", problem)
 			}
-		}
-	}
-	return nil
-}
-
-// hasNamespace reports whether the config creates or joins a namespace of type t.
-func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
-	return findNamespace(s, t) != nil
-}
-
-func findNamespace(s *specs.Spec, t specs.LinuxNamespaceType) *specs.LinuxNamespace {
-	if s.Linux == nil {
-		return nil
-	}
-	for i := range s.Linux.Namespaces {
-		if s.Linux.Namespaces[i].Type == t {
-			return &s.Linux.Namespaces[i]
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"errors"
@@ -7,9 +7,11 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
 
-// setupRootfs builds the container's root filesystem and makes it "/" of
+// Setup builds the container's root filesystem and makes it "/" of
 // the init. beforePivot runs after all mounts and devices exist but while
 // the host is still visible: the spec's createRuntime and createContainer
 // hooks belong there.
@@ -18,9 +20,9 @@ import (
 // mounts land in the host's namespace (as under runc; delete removes
 // them, see host_mounts.go), the host's propagation is left alone, and a
 // chroot, not pivot_root, changes the root.
-func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() error) error {
-	s := cfg.Bundle.Spec
-	rootfs := cfg.Bundle.Rootfs
+func Setup(cfg *Config, t Tracer, mountNS bool, beforePivot func() error) error {
+	s := cfg.Spec
+	rootfs := cfg.Rootfs
 
 	// Our mount namespace starts as a copy of the host's, still joined to
 	// its peers: make it a one-way street (slave) or a dead end (private)
@@ -75,7 +77,8 @@ func setupRootfs(cfg *initConfig, t *Trace, mountNS bool, beforePivot func() err
 	}
 	// Now that the host is out of sight, give "/" the propagation asked for.
 	if p := s.Linux.RootfsPropagation; p != "" && mountNS {
-		if err := unix.Mount("", "/", "", propagationFlags[p], ""); err != nil {
+		flag, _ := spec.Propagation(p) // validated
+		if err := unix.Mount("", "/", "", flag, ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %s: %w", p, err)
 		}
 	}
@@ -89,8 +92,8 @@ func readonlyDevLater(m specs.Mount) (specs.Mount, bool) {
 	if filepath.Clean(m.Destination) != "/dev" {
 		return m, false
 	}
-	opts, err := parseMountOptions(m.Options)
-	if err != nil || opts.flags&unix.MS_RDONLY == 0 {
+	opts, err := spec.ParseMountOptions(m.Options)
+	if err != nil || opts.Flags&unix.MS_RDONLY == 0 {
 		return m, false
 	}
 	rw := m
@@ -112,23 +115,26 @@ func firstPropagation(mode string) string {
 	return "rslave"
 }
 
-func firstPropagationFlags(mode string) uintptr { return propagationFlags[firstPropagation(mode)] }
+func firstPropagationFlags(mode string) uintptr {
+	flag, _ := spec.Propagation(firstPropagation(mode))
+	return flag
+}
 
 // buildInRoot makes the mounts and devices of the config, every one of
 // them opened inside the rootfs and mounted by descriptor (securejoin.go).
-func buildInRoot(cfg *initConfig, t *Trace) error {
+func buildInRoot(cfg *Config, t Tracer) error {
 	if err := checkProcfs(); err != nil {
 		return err
 	}
-	root, err := openRoot(cfg.Bundle.Rootfs)
+	root, err := openRoot(cfg.Rootfs)
 	if err != nil {
 		return err
 	}
 	defer root.close()
 	var readonlyDev *specs.Mount
-	for i, m := range cfg.Bundle.Spec.Mounts {
+	for i, m := range cfg.Spec.Mounts {
 		if rw, ok := readonlyDevLater(m); ok {
-			readonlyDev, m = &cfg.Bundle.Spec.Mounts[i], rw
+			readonlyDev, m = &cfg.Spec.Mounts[i], rw
 		}
 		done := t.Step("init", "mount %s (%s) on %s", m.Source, m.Type, m.Destination)
 		err := mountInRootfs(cfg, root, m)
@@ -143,10 +149,10 @@ func buildInRoot(cfg *initConfig, t *Trace) error {
 	if err != nil || readonlyDev == nil {
 		return err
 	}
-	opts, _ := parseMountOptions(readonlyDev.Options) // parsed once already
+	opts, _ := spec.ParseMountOptions(readonlyDev.Options) // parsed once already
 	dev, err := root.open("/dev", unix.O_PATH|unix.O_DIRECTORY)
 	if err == nil {
-		err = remount(fdPath(dev), opts.flags|unix.MS_RDONLY)
+		err = remount(fdPath(dev), opts.Flags|unix.MS_RDONLY)
 		unix.Close(dev)
 	}
 	if err != nil {
@@ -213,12 +219,12 @@ func chroot(dir string) error {
 	return unix.Chdir("/")
 }
 
-// maskAndProtect applies linux.maskedPaths (made unreadable: /dev/null
+// MaskAndProtect applies linux.maskedPaths (made unreadable: /dev/null
 // over files, an empty read-only tmpfs over directories) and
 // linux.readonlyPaths. Paths missing from the image are skipped. It runs
 // after pivot_root, but a shared volume could still swap a component:
 // each path is opened inside "/" and mounted by descriptor.
-func maskAndProtect(l *specs.Linux) error {
+func MaskAndProtect(l *specs.Linux) error {
 	if len(l.MaskedPaths) == 0 && len(l.ReadonlyPaths) == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package runtime
+package spec
 
 import (
 	"fmt"
@@ -32,9 +32,9 @@ func execveLimit(stack uint64) uint64 {
 // into the same space and which is only found inside the container.
 const pathReserve = unix.PathMax
 
-// stackRlimit is the soft RLIMIT_STACK a process execs with: its own
+// StackRlimit is the soft RLIMIT_STACK a process execs with: its own
 // process.rlimits entry, else cmrun's, which the init inherits.
-func stackRlimit(rlimits []specs.POSIXRlimit) uint64 {
+func StackRlimit(rlimits []specs.POSIXRlimit) uint64 {
 	for _, r := range rlimits {
 		if r.Type == "RLIMIT_STACK" {
 			return r.Soft
@@ -47,10 +47,10 @@ func stackRlimit(rlimits []specs.POSIXRlimit) uint64 {
 	return rl.Cur
 }
 
-// checkExecveSize checks that args and env of field (process, or a hook)
+// CheckExecveSize checks that args and env of field (process, or a hook)
 // fit through execve under a stack rlimit. It returns the field at fault
 // and the problem, for the caller to word as a config or an exec error.
-func checkExecveSize(field string, args, env []string, stack uint64) (string, string, bool) {
+func CheckExecveSize(field string, args, env []string, stack uint64) (string, string, bool) {
 	maxStr := maxArgStrlen()
 	var sizes [2]uint64
 	names := [2]string{"args", "env"}

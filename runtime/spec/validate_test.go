@@ -1,12 +1,15 @@
-package runtime
+package spec
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"cm/runtime/seccomp"
 )
 
 // validBundle returns a bundle directory with a rootfs and the default spec.
@@ -84,7 +87,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := validBundle(t)
 			tc.edit(b.Spec)
-			err := b.Validate()
+			err := b.Validate(seccomp.Validate)
 			if tc.want == "" {
 				require.NoError(t, err)
 				require.Equal(t, filepath.Join(b.Dir, "rootfs"), b.Rootfs)
@@ -134,8 +137,20 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		b := &Bundle{Dir: dir, Spec: s}
-		if err := b.Validate(); err != nil {
+		if err := b.Validate(seccomp.Validate); err != nil {
 			require.ErrorIs(t, err, ErrInvalid)
 		}
 	})
+}
+
+func BenchmarkLoadBundle(b *testing.B) {
+	bundle := validBundle(b)
+	data, _ := json.Marshal(bundle.Spec)
+	for b.Loop() {
+		s, err := ParseConfig(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		(&Bundle{Dir: bundle.Dir, Spec: s}).Validate(seccomp.Validate)
+	}
 }

@@ -1,4 +1,4 @@
-package runtime
+package spec
 
 import (
 	"strings"
@@ -40,7 +40,7 @@ func TestCheckExecveSize(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			field, problem, ok := checkExecveSize("process", tc.args, tc.env, 8<<20)
+			field, problem, ok := CheckExecveSize("process", tc.args, tc.env, 8<<20)
 			require.Equal(t, tc.field == "", ok, problem)
 			require.Equal(t, tc.field, field)
 		})

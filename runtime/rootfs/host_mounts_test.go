@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"os"
@@ -29,7 +29,7 @@ func TestUnmountUnder(t *testing.T) {
 	points, err := mountPointsUnder(dir)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{dir, filepath.Join(dir, "proc")}, points)
-	require.NoError(t, unmountUnder(dir))
+	require.NoError(t, UnmountUnder(dir))
 	points, err = mountPointsUnder(dir)
 	require.NoError(t, err)
 	require.Empty(t, points)

@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"errors"
@@ -21,6 +21,12 @@ var defaultDevices = []specs.LinuxDevice{
 	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
 }
 
+// DefaultDevices returns the nodes every container gets, for the cgroup
+// rules that allow them.
+func DefaultDevices() []specs.LinuxDevice {
+	return append([]specs.LinuxDevice(nil), defaultDevices...)
+}
+
 // devLinks are the symlinks the spec requires in /dev.
 var devLinks = [][2]string{
 	{"/proc/self/fd", "/dev/fd"},
@@ -32,8 +38,8 @@ var devLinks = [][2]string{
 // createDevices makes the default devices, linux.devices, the /dev links
 // and /dev/ptmx inside the root filesystem, all through descriptors of
 // directories opened inside it.
-func createDevices(cfg *initConfig, root *rootDir) error {
-	s := cfg.Bundle.Spec
+func createDevices(cfg *Config, root *rootDir) error {
+	s := cfg.Spec
 	mode := os.FileMode(0o666)
 	devices := make([]specs.LinuxDevice, 0, len(defaultDevices)+len(s.Linux.Devices))
 	for _, d := range defaultDevices {
@@ -133,4 +139,19 @@ func symlinkInRootfs(root *rootDir, target, link string, replace bool) error {
 		return fmt.Errorf("link %s: %w", link, err)
 	}
 	return nil
+}
+
+// BindConsole binds the terminal at slavePath onto /dev/console of the
+// calling process's root, best effort: a read-only /dev cannot take the
+// mount point.
+func BindConsole(slavePath string) {
+	root, err := openRoot("/")
+	if err != nil {
+		return
+	}
+	defer root.close()
+	if t, err := root.createFile("/dev/console"); err == nil {
+		unix.Mount(slavePath, fdPath(t), "", unix.MS_BIND, "")
+		unix.Close(t)
+	}
 }

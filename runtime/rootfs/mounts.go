@@ -1,4 +1,4 @@
-package runtime
+package rootfs
 
 import (
 	"errors"
@@ -9,92 +9,15 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"cm/runtime/spec"
 )
-
-// mountFlags maps mount(8) option words to the flags they set (set=true)
-// or clear (set=false).
-var mountFlags = map[string]struct {
-	set  bool
-	flag uintptr
-}{
-	"ro": {true, unix.MS_RDONLY}, "rw": {false, unix.MS_RDONLY},
-	"nosuid": {true, unix.MS_NOSUID}, "suid": {false, unix.MS_NOSUID},
-	"nodev": {true, unix.MS_NODEV}, "dev": {false, unix.MS_NODEV},
-	"noexec": {true, unix.MS_NOEXEC}, "exec": {false, unix.MS_NOEXEC},
-	"sync": {true, unix.MS_SYNCHRONOUS}, "async": {false, unix.MS_SYNCHRONOUS},
-	"dirsync": {true, unix.MS_DIRSYNC}, "remount": {true, unix.MS_REMOUNT},
-	"mand": {true, unix.MS_MANDLOCK}, "nomand": {false, unix.MS_MANDLOCK},
-	"noatime": {true, unix.MS_NOATIME}, "atime": {false, unix.MS_NOATIME},
-	"nodiratime": {true, unix.MS_NODIRATIME}, "diratime": {false, unix.MS_NODIRATIME},
-	"relatime": {true, unix.MS_RELATIME}, "norelatime": {false, unix.MS_RELATIME},
-	"strictatime": {true, unix.MS_STRICTATIME}, "nostrictatime": {false, unix.MS_STRICTATIME},
-	"lazytime": {true, unix.MS_LAZYTIME}, "nolazytime": {false, unix.MS_LAZYTIME},
-	"silent": {true, unix.MS_SILENT}, "loud": {false, unix.MS_SILENT},
-	"nosymfollow": {true, unix.MS_NOSYMFOLLOW}, "symfollow": {false, unix.MS_NOSYMFOLLOW},
-	"bind": {true, unix.MS_BIND}, "rbind": {true, unix.MS_BIND | unix.MS_REC},
-}
-
-// propagationFlags are the mount propagation types (mount_namespaces(7)).
-var propagationFlags = map[string]uintptr{
-	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
-	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
-	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
-	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
-}
-
-// unsupportedOptions are options other runtimes accept that cmrun cannot honour.
-var unsupportedOptions = map[string]string{
-	"idmap": "idmapped mounts", "ridmap": "idmapped mounts",
-	"rrw": "recursive mount attributes",
-}
-
-// mountOptions is a parsed options list of one mount.
-type mountOptions struct {
-	flags       uintptr   // flags for mount(2)
-	propagation []uintptr // applied one by one after the mount
-	data        []string  // everything else goes to the filesystem (mode=755, size=...)
-	// recursiveReadonly ("rro") makes every mount under the mount
-	// read-only too; "ro" covers the top mount only.
-	recursiveReadonly bool
-}
-
-func (o mountOptions) bind() bool { return o.flags&unix.MS_BIND != 0 }
-
-func parseMountOptions(opts []string) (mountOptions, error) {
-	var o mountOptions
-	for _, opt := range opts {
-		if f, ok := mountFlags[opt]; ok {
-			if f.set {
-				o.flags |= f.flag
-			} else {
-				o.flags &^= f.flag
-			}
-			continue
-		}
-		if p, ok := propagationFlags[opt]; ok {
-			o.propagation = append(o.propagation, p)
-			continue
-		}
-		if what, ok := unsupportedOptions[opt]; ok {
-			return o, fmt.Errorf("%q (%s) is not supported by cmrun", opt, what)
-		}
-		if opt == "rro" {
-			o.recursiveReadonly = true
-			continue
-		}
-		if opt == "tmpcopyup" {
-			continue // runc's copy-up of image content into a tmpfs: not done, the tmpfs starts empty
-		}
-		o.data = append(o.data, opt)
-	}
-	return o, nil
-}
 
 // mountInRootfs performs one entry of config.json's mounts, with its
 // destination opened (and created) inside the root filesystem, and the
 // mount made onto that descriptor.
-func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
-	opts, err := parseMountOptions(m.Options)
+func mountInRootfs(cfg *Config, root *rootDir, m specs.Mount) error {
+	opts, err := spec.ParseMountOptions(m.Options)
 	if err != nil {
 		return err
 	}
@@ -106,17 +29,17 @@ func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
 		}
 		defer t.close()
 		return mountCgroup(cfg, t, opts)
-	case opts.bind() || m.Type == "bind":
-		opts.flags |= unix.MS_BIND
-		return bindMount(root, cfg.Bundle.Dir, m.Source, m.Destination, opts)
+	case opts.Bind() || m.Type == "bind":
+		opts.Flags |= unix.MS_BIND
+		return bindMount(root, cfg.BundleDir, m.Source, m.Destination, opts)
 	}
 	t, err := root.openTarget(m.Destination, false)
 	if err != nil {
 		return fmt.Errorf("create mount point: %w", err)
 	}
 	defer t.close()
-	data := strings.Join(opts.data, ",")
-	err = unix.Mount(m.Source, t.path(), m.Type, opts.flags, data)
+	data := strings.Join(opts.Data, ",")
+	err = unix.Mount(m.Source, t.path(), m.Type, opts.Flags, data)
 	if err != nil && m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
 		// Without its own network namespace a container may not mount a
 		// new sysfs; show it the host's read-only instead, as runc does.
@@ -125,7 +48,7 @@ func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
 			err = t.mounted()
 		}
 		if err == nil {
-			err = remount(t.path(), opts.flags|unix.MS_RDONLY|unix.MS_BIND)
+			err = remount(t.path(), opts.Flags|unix.MS_RDONLY|unix.MS_BIND)
 		}
 	}
 	if err != nil {
@@ -134,13 +57,13 @@ func mountInRootfs(cfg *initConfig, root *rootDir, m specs.Mount) error {
 	if err := readonlyTree(t, opts); err != nil {
 		return err
 	}
-	return setPropagation(t, opts.propagation)
+	return setPropagation(t, opts.Propagation)
 }
 
 // bindMount makes source (absolute, or relative to the bundle) visible at
 // dest. The source is opened first, so the mount point is made of the
 // same kind (directory or file) as what is then mounted.
-func bindMount(root *rootDir, bundleDir, source, dest string, opts mountOptions) error {
+func bindMount(root *rootDir, bundleDir, source, dest string, opts spec.MountOptions) error {
 	if !filepath.IsAbs(source) {
 		source = filepath.Join(bundleDir, source)
 	}
@@ -160,32 +83,32 @@ func bindMount(root *rootDir, bundleDir, source, dest string, opts mountOptions)
 	defer t.close()
 	// A bind mount ignores every flag but MS_BIND|MS_REC on the first
 	// call: read-only and friends need a remount.
-	if err := unix.Mount(fdPath(src), t.path(), "", opts.flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+	if err := unix.Mount(fdPath(src), t.path(), "", opts.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
 		return fmt.Errorf("bind %s on %s: %w", source, dest, err)
 	}
-	rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-	if rest == 0 && len(opts.propagation) == 0 && !opts.recursiveReadonly {
+	rest := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if rest == 0 && len(opts.Propagation) == 0 && !opts.RecursiveReadonly {
 		return nil
 	}
 	if err := t.mounted(); err != nil {
 		return fmt.Errorf("bind %s on %s: %w", source, dest, err)
 	}
 	if rest != 0 {
-		if err := remount(t.path(), opts.flags); err != nil {
+		if err := remount(t.path(), opts.Flags); err != nil {
 			return fmt.Errorf("%s: %w", dest, err)
 		}
 	}
 	if err := readonlyTree(t, opts); err != nil {
 		return err
 	}
-	return setPropagation(t, opts.propagation)
+	return setPropagation(t, opts.Propagation)
 }
 
 // readonlyTree applies "rro": mount_setattr with AT_RECURSIVE sets the
 // read-only attribute on the mount and every mount below it at once,
 // which remount cannot do (Linux 5.12 and later).
-func readonlyTree(t *mountTarget, opts mountOptions) error {
-	if !opts.recursiveReadonly {
+func readonlyTree(t *mountTarget, opts spec.MountOptions) error {
+	if !opts.RecursiveReadonly {
 		return nil
 	}
 	if err := t.mounted(); err != nil {

@@ -1,10 +1,6 @@
-package runtime
+package spec
 
-import (
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"cm/runtime/seccomp"
-)
+import specs "github.com/opencontainers/runtime-spec/specs-go"
 
 // DefaultSpec is cm's default configuration, which the manager gives its
 // containers and "cmrun spec --cm" writes: runc's shape, so bundles move
@@ -19,7 +15,7 @@ func DefaultSpec() *specs.Spec {
 			Terminal: true,
 			User:     specs.User{UID: 0, GID: 0},
 			Args:     []string{"sh"},
-			Env:      []string{"PATH=" + defaultPath, "TERM=xterm"},
+			Env:      []string{"PATH=" + DefaultPath, "TERM=xterm"},
 			Cwd:      "/",
 			Capabilities: &specs.LinuxCapabilities{
 				Bounding: caps, Effective: caps, Permitted: caps,
@@ -51,10 +47,14 @@ func DefaultSpec() *specs.Spec {
 				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
 			},
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
-			Seccomp:       seccomp.DefaultProfile(),
+			Seccomp:       DefaultSeccomp(),
 		},
 	}
 }
+
+// DefaultPath is the PATH of the default spec, and the one used to find
+// process.args[0] when process.env has none.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // RuncSpec is the configuration "runc spec" writes, which "cmrun spec"
 // writes too: runc's tools and users edit it expecting exactly that shape.
