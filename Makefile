@@ -100,6 +100,12 @@ bench: deps-bench build
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./runtime/ ./runtime/seccomp/ ./cgroupfs/ ./manager/daemon/ | tee bench/results/gobench.txt
 	$(GO) test -run '^$$' -bench . ./manager/ | tee -a bench/results/gobench.txt
 
+# Thousands of sleep containers at once through a private cmanagerd; N=4000
+# by default (SCALE_N=1000 make bench-scale for a smaller run).
+SCALE_N ?= 4000
+bench-scale: build
+	$(GO) run ./bench/cmd/scalebench --n $(SCALE_N) --cmanagerd $(BIN)/cmanagerd --cmctl $(BIN)/cmctl --out bench/results/scale.md
+
 # The benchmark's podman config measures podman's default seccomp profile
 # from a committed copy; this regenerates that copy from podman itself.
 bench-profile:

@@ -20,7 +20,8 @@ import (
 // Driver runs the benchmarks' operations on a daemon, as cmctl would.
 type Driver struct {
 	C        *api.Client
-	Bundle   string   // every container's base bundle
+	Bundle   string   // every container's base bundle, or
+	Rootfs   string   // every container's root filesystem, with the daemon's default config
 	Args     []string // every container's command
 	StateDir string   // the daemon's, to read a shim's log
 }
@@ -40,7 +41,7 @@ type RoundTrip struct {
 // The id is set as soon as the container exists, even on error.
 func (b Driver) CreateRunning(ctx context.Context, readLog bool) (RoundTrip, error) {
 	began := time.Now()
-	c, err := b.C.Create(ctx, api.CreateRequest{Bundle: b.Bundle, Args: b.Args})
+	c, err := b.C.Create(ctx, api.CreateRequest{Bundle: b.Bundle, Rootfs: b.Rootfs, Args: b.Args})
 	if err != nil {
 		return RoundTrip{}, fmt.Errorf("create: %w", err)
 	}

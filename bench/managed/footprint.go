@@ -31,8 +31,12 @@ func (d *Daemon) Measure(ctx context.Context, ids []string) (Footprint, error) {
 	if err != nil {
 		return f, err
 	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
 	for _, c := range list {
-		if !slices.Contains(ids, c.ID) {
+		if !want[c.ID] {
 			continue
 		}
 		if c.ShimPid <= 0 || c.Pid <= 0 {

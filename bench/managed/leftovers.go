@@ -47,7 +47,10 @@ func (d *Daemon) Leftovers(ids []string) ([]string, error) {
 			return nil, fmt.Errorf("read %s: %w", dir, err)
 		}
 		for _, e := range entries {
-			left = append(left, "state "+filepath.Join(dir, e.Name()))
+			// cmrun's caches (.seccomp-cache) are shared by all containers, not anyone's state.
+			if !strings.HasPrefix(e.Name(), ".") {
+				left = append(left, "state "+filepath.Join(dir, e.Name()))
+			}
 		}
 	}
 	return left, nil
