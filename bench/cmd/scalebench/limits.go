@@ -50,7 +50,7 @@ func readLimits() (limits, error) {
 type perContainer struct {
 	tasks     int   // its shim's and program's tasks
 	daemonFDs int   // descriptors the daemon holds for it
-	memKiB    int64 // its shim's and program's Pss
+	memKiB    int64 // its shim's anonymous memory: a lower bound, the kernel's share is not in it
 }
 
 // fit says how many containers the limits leave room for, and which

@@ -69,6 +69,11 @@ func (r *report) summary(w *strings.Builder) {
 		fmt.Fprintf(w, "- shim Pss: median %s, total %s; shim VmRSS median %s, of which anonymous %s\n",
 			mib(managed.Median(f.ShimPss)), mib(managed.Sum(f.ShimPss)), mib(managed.Median(f.ShimRSS)), mib(managed.Median(f.ShimAnon)))
 		fmt.Fprintf(w, "- the daemon: VmRSS %s\n", mib(f.DaemonRSS))
+		if r.memAtFull > 0 && l.memAvailKiB > r.memAtFull {
+			fmt.Fprintf(w, "- MemAvailable fell from %s to %s: %s per container (shim, program and the kernel's share: "+
+				"namespaces, cgroups, page tables), whatever else the machine did meanwhile included\n",
+				mib(l.memAvailKiB), mib(r.memAtFull), mib((l.memAvailKiB-r.memAtFull)/int64(running)))
+		}
 	}
 	if len(r.psWalls) > 0 {
 		s := slices.Sorted(slices.Values(r.psWalls))

@@ -28,7 +28,8 @@ type report struct {
 	failures    []error       // create→RUNNING failures
 	createTime  time.Duration // from the first create to the last answer
 	foot        managed.Footprint
-	tasksAtFull int // every task on the machine with all running
+	tasksAtFull int   // every task on the machine with all running
+	memAtFull   int64 // MemAvailable with all running, KiB
 	psWalls     []time.Duration
 	psLines     int
 	removeTime  time.Duration
@@ -121,6 +122,7 @@ func (r *report) measureFull(ctx context.Context, d *managed.Daemon, o options) 
 		r.failures = append(r.failures, fmt.Errorf("footprint: %w", err))
 	}
 	r.tasksAtFull, _ = countTasks()
+	r.memAtFull = memAvailable()
 	progress(fmt.Sprintf("timing `cmctl ps` with %d containers, %d runs", len(ids), o.psRuns))
 	for i := -1; i < o.psRuns; i++ { // one warm-up run
 		began := time.Now()
