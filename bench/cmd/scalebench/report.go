@@ -52,8 +52,11 @@ func (r *report) summary(w *strings.Builder) {
 
 	fmt.Fprintf(w, "## With all running\n\n")
 	running := len(r.foot.Tasks)
-	fmt.Fprintf(w, "- created %d, running %d, failures %d; %d containers to RUNNING in %.1f s: **%.1f/s**\n",
-		r.created, running, len(r.failures), n-1, r.createTime.Seconds(), float64(n-1)/r.createTime.Seconds())
+	if r.interrupted {
+		fmt.Fprintf(w, "- INTERRUPTED (SIGINT or SIGTERM) while creating: nothing was measured with all running\n")
+	}
+	fmt.Fprintf(w, "- created %d, running %d, failures %d; %d containers to RUNNING after the probe in %.1f s: **%.1f/s**\n",
+		r.created, running, len(r.failures), r.started, r.createTime.Seconds(), float64(r.started)/r.createTime.Seconds())
 	for i, err := range r.failures {
 		if i == 3 {
 			fmt.Fprintf(w, "  - and %d more\n", len(r.failures)-3)

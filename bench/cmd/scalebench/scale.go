@@ -27,6 +27,8 @@ type report struct {
 	created     int           // containers the daemon made, running or not
 	failures    []error       // create→RUNNING failures
 	createTime  time.Duration // from the first create to the last answer
+	started     int           // of the N-1 after the probe, how many got to RUNNING
+	interrupted bool          // SIGINT or SIGTERM stopped the creating
 	foot        managed.Footprint
 	tasksAtFull int   // every task on the machine with all running
 	memAtFull   int64 // MemAvailable with all running, KiB
@@ -92,6 +94,7 @@ func scale(ctx context.Context, o options, work string) (*report, error) {
 	})
 	ids = append(ids, more...)
 	r.created, r.failures, r.createTime = len(ids), errs, elapsed
+	r.started, r.interrupted = o.n-1-len(errs), ctx.Err() != nil
 
 	if ctx.Err() == nil {
 		r.measureFull(ctx, d, o)
