@@ -26,7 +26,7 @@ CNI_PLUGINS := main/bridge ipam/host-local main/loopback meta/portmap
 # At run time: portmap and bridge program the firewall with iptables.
 PKGS_RUN   := iptables
 
-.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench cri-test clean docs chaos cni
+.PHONY: all build deps deps-test deps-bench deps-cri bundle demo test unit fuzz bench bench-scale bench-profile cri-test clean docs chaos cni
 
 all: build cni
 
@@ -99,6 +99,18 @@ bench: deps-bench build
 	$(GO) run ./bench/cmd/spawnbench --cmrun $(BIN)/cmrun --cmanagerd $(BIN)/cmanagerd --out bench/results
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./runtime/ ./runtime/seccomp/ ./cgroupfs/ ./manager/daemon/ | tee bench/results/gobench.txt
 	$(GO) test -run '^$$' -bench . ./manager/ | tee -a bench/results/gobench.txt
+
+# Thousands of sleep containers at once through a private cmanagerd; N=4000
+# by default (SCALE_N=1000 make bench-scale for a smaller run).
+SCALE_N ?= 4000
+bench-scale: build
+	$(GO) run ./bench/cmd/scalebench --n $(SCALE_N) --cmanagerd $(BIN)/cmanagerd --cmctl $(BIN)/cmctl --out bench/results/scale.md
+
+# The benchmark's podman config measures podman's default seccomp profile
+# from a committed copy; this regenerates that copy from podman itself.
+bench-profile:
+	$(call install-missing,podman runc jq busybox-static)
+	bench/profiles/podman-seccomp.sh bench/profiles/podman-4.3-seccomp.json
 
 # The generated diagrams: the state diagram is drawn from manager/transitions.go,
 # then copied into the Markdown that shows it. tests/docs_test.go checks both.

@@ -30,7 +30,7 @@ const (
 )
 
 // palette gives each series a colour by position; colour-blind safe.
-var palette = []string{"#1b9e77", "#d95f02", "#7570b3", "#666666", "#e7298a", "#66a61e"}
+var palette = []string{"#1b9e77", "#d95f02", "#7570b3", "#666666", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"}
 
 // WriteCDF writes an SVG image with one cumulative distribution per
 // series: at x, the line's height is the share of runs that took at most

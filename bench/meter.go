@@ -22,9 +22,10 @@ type Meter struct {
 
 // Sample is one timed run of a Command.
 type Sample struct {
-	Name  string
-	Round int           // which round-robin round it belonged to, from 0
-	Wall  time.Duration // from the helper's spawn of the contender to wait4 returning
+	Name   string
+	Config string
+	Round  int           // which round-robin round it belonged to, from 0
+	Wall   time.Duration // from the helper's spawn of the contender to wait4 returning
 	// MaxRSSKiB is ru_maxrss from wait4: the peak resident memory of the
 	// contender process itself or of the largest of the descendants it
 	// reaped (for runc and cmrun, their "init" re-exec before it execs the
@@ -99,7 +100,7 @@ func (m Meter) Spawn(c Command) (Sample, error) {
 	if err != nil {
 		return Sample{}, fmt.Errorf("read report of %s: %w", c.Name, err)
 	}
-	s := Sample{Name: c.Name}
+	s := Sample{Name: c.Name, Config: c.Config}
 	var ns int64
 	if _, err := fmt.Sscanf(string(report), "%d %d\n", &ns, &s.MaxRSSKiB); err != nil {
 		return Sample{}, fmt.Errorf("parse report %q of %s: %w", report, c.Name, err)

@@ -22,9 +22,10 @@ func Percentile[T cmp.Ordered](sorted []T, p float64) T {
 	return sorted[rank-1]
 }
 
-// Summary condenses one contender's samples.
+// Summary condenses one contender's samples in one config.
 type Summary struct {
 	Name                    string
+	Config                  string
 	Runs                    int
 	Min, P50, P95, P99, Max time.Duration
 	// RSSP50KiB is the median over runs of each run's ru_maxrss: the
@@ -32,26 +33,28 @@ type Summary struct {
 	RSSP50KiB, RSSMaxKiB int64
 }
 
-// Summarize returns one Summary per contender, in the order each name
-// first appears in samples.
+// Summarize returns one Summary per contender and config, in the order
+// each first appears in samples.
 func Summarize(samples []Sample) []Summary {
-	var order []string
-	walls := map[string][]time.Duration{}
-	rss := map[string][]int64{}
+	type key struct{ config, name string }
+	var order []key
+	walls := map[key][]time.Duration{}
+	rss := map[key][]int64{}
 	for _, s := range samples {
-		if _, seen := walls[s.Name]; !seen {
-			order = append(order, s.Name)
+		k := key{s.Config, s.Name}
+		if _, seen := walls[k]; !seen {
+			order = append(order, k)
 		}
-		walls[s.Name] = append(walls[s.Name], s.Wall)
-		rss[s.Name] = append(rss[s.Name], s.MaxRSSKiB)
+		walls[k] = append(walls[k], s.Wall)
+		rss[k] = append(rss[k], s.MaxRSSKiB)
 	}
 	sums := make([]Summary, 0, len(order))
-	for _, name := range order {
-		w, r := walls[name], rss[name]
+	for _, k := range order {
+		w, r := walls[k], rss[k]
 		slices.Sort(w)
 		slices.Sort(r)
 		sums = append(sums, Summary{
-			Name: name, Runs: len(w),
+			Name: k.name, Config: k.config, Runs: len(w),
 			Min: w[0], P50: Percentile(w, 50), P95: Percentile(w, 95), P99: Percentile(w, 99), Max: w[len(w)-1],
 			RSSP50KiB: Percentile(r, 50), RSSMaxKiB: r[len(r)-1],
 		})
@@ -59,10 +62,10 @@ func Summarize(samples []Sample) []Summary {
 	return sums
 }
 
-// find returns the summary named name.
-func find(sums []Summary, name string) (Summary, bool) {
+// find returns the summary of name in config.
+func find(sums []Summary, config, name string) (Summary, bool) {
 	for _, s := range sums {
-		if s.Name == name {
+		if s.Config == config && s.Name == name {
 			return s, true
 		}
 	}

@@ -39,18 +39,20 @@ func TestSummarize(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		samples = append(samples,
 			Sample{Name: "a", Round: i - 1, Wall: time.Duration(i) * ms, MaxRSSKiB: int64(1000 + i)},
-			Sample{Name: "b", Round: i - 1, Wall: time.Duration(10*i) * ms, MaxRSSKiB: 5000})
+			Sample{Name: "b", Config: "x", Round: i - 1, Wall: time.Duration(10*i) * ms, MaxRSSKiB: 5000},
+			Sample{Name: "a", Config: "x", Round: i - 1, Wall: 7 * ms, MaxRSSKiB: 7})
 	}
 	sums := Summarize(samples)
-	require.Len(t, sums, 2)
+	require.Len(t, sums, 3, "one summary per contender and config")
 	tests := []struct {
 		got, want Summary
 	}{
 		{sums[0], Summary{Name: "a", Runs: 20, Min: 1 * ms, P50: 10 * ms, P95: 19 * ms, P99: 20 * ms, Max: 20 * ms, RSSP50KiB: 1010, RSSMaxKiB: 1020}},
-		{sums[1], Summary{Name: "b", Runs: 20, Min: 10 * ms, P50: 100 * ms, P95: 190 * ms, P99: 200 * ms, Max: 200 * ms, RSSP50KiB: 5000, RSSMaxKiB: 5000}},
+		{sums[2], Summary{Name: "a", Config: "x", Runs: 20, Min: 7 * ms, P50: 7 * ms, P95: 7 * ms, P99: 7 * ms, Max: 7 * ms, RSSP50KiB: 7, RSSMaxKiB: 7}},
+		{sums[1], Summary{Name: "b", Config: "x", Runs: 20, Min: 10 * ms, P50: 100 * ms, P95: 190 * ms, P99: 200 * ms, Max: 200 * ms, RSSP50KiB: 5000, RSSMaxKiB: 5000}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.want.Name, func(t *testing.T) {
+		t.Run(tt.want.Name+tt.want.Config, func(t *testing.T) {
 			require.Equal(t, tt.want, tt.got)
 		})
 	}
@@ -58,9 +60,11 @@ func TestSummarize(t *testing.T) {
 
 func TestTargets(t *testing.T) {
 	sums := []Summary{
-		{Name: "cmrun", P50: 10 * time.Millisecond, RSSP50KiB: 3000},
-		{Name: "crun", P50: 16 * time.Millisecond, RSSP50KiB: 2000},
-		{Name: "runc", P50: 30 * time.Millisecond, RSSP50KiB: 12000},
+		{Name: "cmrun", Config: "c", P50: 10 * time.Millisecond, RSSP50KiB: 3000},
+		{Name: "crun", Config: "c", P50: 16 * time.Millisecond, RSSP50KiB: 2000},
+		{Name: "runc", Config: "c", P50: 30 * time.Millisecond, RSSP50KiB: 12000},
+		{Name: "crun", Config: "other", P50: 1 * time.Millisecond, RSSP50KiB: 1},
+		{Name: "shared", P50: 5 * time.Millisecond, RSSP50KiB: 1000},
 	}
 	tests := []struct {
 		name      string
@@ -69,11 +73,13 @@ func TestTargets(t *testing.T) {
 		wantOK    bool
 		wantMet   bool
 	}{
-		{"p50 under crun's", Target{Metric: MetricP50, Num: "cmrun", Den: "crun", Max: 0.8}, 0.625, true, true},
-		{"p50 not a quarter of runc's", Target{Metric: MetricP50, Num: "cmrun", Den: "runc", Max: 0.25}, 1.0 / 3, true, false},
-		{"rss within twice crun's", Target{Metric: MetricRSS, Num: "cmrun", Den: "crun", Max: 2}, 1.5, true, true},
-		{"no goal is always met", Target{Metric: MetricP50, Num: "runc", Den: "cmrun"}, 3, true, true},
-		{"missing contender", Target{Metric: MetricP50, Num: "cmrun", Den: "baseline", Max: 1}, 0, false, true},
+		{"p50 under crun's", Target{Config: "c", Metric: MetricP50, Num: "cmrun", Den: "crun", Max: 0.8}, 0.625, true, true},
+		{"p50 not a quarter of runc's", Target{Config: "c", Metric: MetricP50, Num: "cmrun", Den: "runc", Max: 0.25}, 1.0 / 3, true, false},
+		{"rss within twice crun's", Target{Config: "c", Metric: MetricRSS, Num: "cmrun", Den: "crun", Max: 2}, 1.5, true, true},
+		{"no goal is always met", Target{Config: "c", Metric: MetricP50, Num: "runc", Den: "cmrun"}, 3, true, true},
+		{"missing contender", Target{Config: "c", Metric: MetricP50, Num: "cmrun", Den: "baseline", Max: 1}, 0, false, true},
+		{"config-less denominator", Target{Config: "c", Metric: MetricP50, Num: "cmrun", Den: "shared"}, 2, true, true},
+		{"other config's contender is not used", Target{Config: "none", Metric: MetricP50, Num: "cmrun", Den: "crun"}, 0, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,30 +11,31 @@ import (
 // WriteLatencyTable writes sums as a Markdown table, so the same text
 // reads well in a terminal and pastes into the README.
 func WriteLatencyTable(w io.Writer, sums []Summary) {
-	fmt.Fprintln(w, "| contender | runs | p50 | p95 | p99 | max | max RSS (p50 of runs) |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| config | contender | runs | p50 | p95 | p99 | max | max RSS (p50 of runs) |")
+	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, s := range sums {
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n",
-			s.Name, s.Runs, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max), mib(s.RSSP50KiB))
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s |\n",
+			orDash(s.Config), s.Name, s.Runs, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max), mib(s.RSSP50KiB))
 	}
 }
 
-// WriteTargets writes one line per target: the ratio and whether the goal is met.
+// WriteTargets writes one line per target: the ratio and whether the
+// target (and the stretch goal, if any) is met.
 func WriteTargets(w io.Writer, sums []Summary, targets []Target) {
 	for _, t := range targets {
 		ratio, ok := t.Ratio(sums)
-		label := fmt.Sprintf("%s/%s %s", t.Num, t.Den, t.Metric)
+		label := fmt.Sprintf("%s: %s/%s %s", t.Config, t.Num, t.Den, t.Metric)
 		switch {
 		case !ok:
-			fmt.Fprintf(w, "- %-26s n/a (missing contender)\n", label)
+			fmt.Fprintf(w, "- %-36s n/a (missing contender)\n", label)
 		case t.Max == 0:
-			fmt.Fprintf(w, "- %-26s %6.2f\n", label, ratio)
+			fmt.Fprintf(w, "- %-36s %6.2f\n", label, ratio)
 		default:
-			verdict := "met"
-			if !t.Met(ratio) {
-				verdict = "NOT met"
+			fmt.Fprintf(w, "- %-36s %6.2f  (target <= %.2f: %s", label, ratio, t.Max, Verdict(t.Met(ratio)))
+			if t.Goal > 0 {
+				fmt.Fprintf(w, "; goal <= %.2f: %s", t.Goal, Verdict(ratio <= t.Goal))
 			}
-			fmt.Fprintf(w, "- %-26s %6.2f  (target <= %.2f: %s)\n", label, ratio, t.Max, verdict)
+			fmt.Fprintln(w, ")")
 		}
 	}
 }
@@ -42,21 +43,22 @@ func WriteTargets(w io.Writer, sums []Summary, targets []Target) {
 // WriteThroughputTable writes containers per second, one row per
 // contender and one column per degree of parallelism.
 func WriteThroughputTable(w io.Writer, tps []Throughput) {
-	var names []string
+	type row struct{ config, name string }
+	var rows []row
 	var pars []int
 	byKey := map[string]Throughput{}
 	for _, t := range tps {
-		if !slices.Contains(names, t.Name) {
-			names = append(names, t.Name)
+		if r := (row{t.Config, t.Name}); !slices.Contains(rows, r) {
+			rows = append(rows, r)
 		}
 		if !slices.Contains(pars, t.Parallel) {
 			pars = append(pars, t.Parallel)
 		}
-		byKey[fmt.Sprint(t.Name, "/", t.Parallel)] = t
+		byKey[fmt.Sprint(t.Config, "/", t.Name, "/", t.Parallel)] = t
 	}
 	slices.Sort(pars)
 
-	header, rule := []string{"contender"}, []string{"---"}
+	header, rule := []string{"config", "contender"}, []string{"---", "---"}
 	for _, p := range pars {
 		if p == 1 {
 			header = append(header, "sequential")
@@ -66,18 +68,26 @@ func WriteThroughputTable(w io.Writer, tps []Throughput) {
 		rule = append(rule, "---:")
 	}
 	fmt.Fprintf(w, "| %s |\n| %s |\n", strings.Join(header, " | "), strings.Join(rule, " | "))
-	for _, n := range names {
-		row := []string{n}
+	for _, r := range rows {
+		cells := []string{orDash(r.config), r.name}
 		for _, p := range pars {
-			t, ok := byKey[fmt.Sprint(n, "/", p)]
+			t, ok := byKey[fmt.Sprint(r.config, "/", r.name, "/", p)]
 			if !ok {
-				row = append(row, "")
+				cells = append(cells, "")
 				continue
 			}
-			row = append(row, fmt.Sprintf("%.1f/s", t.PerSecond()))
+			cells = append(cells, fmt.Sprintf("%.1f/s", t.PerSecond()))
 		}
-		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
+}
+
+// orDash shows a contender without a config (the baseline) as "-".
+func orDash(config string) string {
+	if config == "" {
+		return "-"
+	}
+	return config
 }
 
 // ms formats a duration in milliseconds with two decimals.

@@ -11,6 +11,7 @@ import (
 // containers with a given number running at once.
 type Throughput struct {
 	Name       string
+	Config     string        // the contender's config; empty for the baseline and the manager
 	Parallel   int           // containers running at once
 	Containers int           // how many were run in all
 	Elapsed    time.Duration // summed over the chunks
@@ -34,7 +35,7 @@ func (m Meter) InterleavedThroughput(cmds []Command, n, parallel, chunks int) ([
 	}
 	out := make([]Throughput, len(cmds))
 	for i, c := range cmds {
-		out[i] = Throughput{Name: c.Name, Parallel: parallel}
+		out[i] = Throughput{Name: c.Name, Config: c.Config, Parallel: parallel}
 	}
 	for k := 0; k < chunks; k++ {
 		// Spread n over the chunks: the first n%chunks get one more.
@@ -45,7 +46,7 @@ func (m Meter) InterleavedThroughput(cmds []Command, n, parallel, chunks int) ([
 		for i, c := range cmds {
 			elapsed, err := m.batch(c, size, parallel)
 			if err != nil {
-				return nil, fmt.Errorf("throughput of %s, %d at a time: %w", c.Name, parallel, err)
+				return nil, fmt.Errorf("throughput of %s, %d at a time: %w", c.Label(), parallel, err)
 			}
 			out[i].Containers += size
 			out[i].Elapsed += elapsed

@@ -21,25 +21,17 @@ const fairnessScript = `grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status; h
 	`echo "nofile $(ulimit -n)"; id; echo "netdevs $(tail -n +3 /proc/net/dev | wc -l)"; ` +
 	`cut -d' ' -f2,3 /proc/self/mounts | sort`
 
-// checkFairness runs fairnessScript under every runtime with the
-// benchmark's config (only the command differs) and reports how each
-// one's view differs from the first's. Differences are reported, not
-// fatal: the reader judges whether they matter.
-func checkFairness(runtimes []bench.Command, bundle, work string) (string, error) {
-	dir := filepath.Join(work, "fairness")
+// checkFairness runs fairnessScript under every runtime with one
+// config of the benchmark (only the command differs) and reports how
+// each one's view differs from the first's. Differences are reported,
+// not fatal: the reader judges whether they matter.
+func checkFairness(runtimes []bench.Command, cfg spawnConfig, work string) (string, error) {
+	dir := filepath.Join(work, "fairness-"+cfg.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-	if err != nil {
-		return "", fmt.Errorf("read bundle config: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
-		return "", fmt.Errorf("copy bundle config: %w", err)
-	}
-	if _, err := editConfig(dir, func(s *specs.Spec) {
+	if _, err := editConfig(cfg.bundle, dir, func(s *specs.Spec) {
 		s.Process.Args = []string{"sh", "-c", fairnessScript}
-		s.Root.Path = filepath.Join(bundle, "rootfs")
 	}); err != nil {
 		return "", err
 	}
@@ -58,7 +50,7 @@ func checkFairness(runtimes []bench.Command, bundle, work string) (string, error
 
 	var b strings.Builder
 	first := runtimes[0].Name
-	fmt.Fprintf(&b, "Inside the container (capabilities, no_new_privs, seccomp, hostname, pid, rlimit, user, network devices, mounts):\n")
+	fmt.Fprintf(&b, "Inside the container, %s (capabilities, no_new_privs, seccomp, hostname, pid, rlimit, user, network devices, mounts):\n", cfg.name)
 	for i := 1; i < len(runtimes); i++ {
 		onlyFirst, onlyThis := lineDiff(views[0], views[i])
 		if len(onlyFirst) == 0 && len(onlyThis) == 0 {

@@ -1,11 +1,13 @@
 // Command spawnbench answers "is cmrun faster than runc and crun?": it
 // times `cmrun run`, `runc run`, `crun run` and a bare-clone baseline on
-// the same busybox bundle, interleaved round-robin, measures throughput,
-// and writes a report, the raw numbers and a plot to bench/results.
-// Then it asks the same of the manager (manager.go): a real cmanagerd
-// launching the real cmshim, timed over its client socket from create to
-// RUNNING and from stop to DEAD, with how many containers per second it
-// starts and what each shim costs in memory.
+// one busybox root filesystem in two configs (runc's default spec, and
+// the same with podman's seccomp profile), all in one round-robin,
+// measures throughput, and writes a report with the issue's targets, the
+// raw numbers and a plot to bench/results. Then it asks the same of the
+// manager (manager.go): a real cmanagerd launching the real cmshim, timed
+// over its client socket from create to RUNNING and from stop to DEAD,
+// with how many containers per second it starts and how many tasks and
+// how much memory each running container costs.
 //
 // Run it as root from the repository root (`make bench` does): it needs
 // bin/cmrun, bin/cmanagerd, bin/cmshim, runc, crun and gcc. It changes
@@ -19,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -37,12 +40,13 @@ type options struct {
 	containers        int // per throughput measurement
 	parallel          int
 	chunks            int
-	seccomp           bool // keep the default seccomp profile in config.json
-	spawn             bool // the spawn benchmark: latency, throughput, trace
-	manager           bool // the manager benchmark (manager.go)
+	profile           string // podman's seccomp section, saved by bench/profiles/podman-seccomp.sh
+	spawn             bool   // the spawn benchmark: latency, throughput, trace
+	manager           bool   // the manager benchmark (manager.go)
 	cmanagerd         string
 	managerRuns       int
 	managerContainers int
+	managerConfig     string
 }
 
 func main() {
@@ -60,12 +64,13 @@ func main() {
 	pflag.IntVar(&o.containers, "containers", 100, "containers per throughput measurement")
 	pflag.IntVar(&o.parallel, "parallel", 4, "containers at once in the parallel throughput measurement")
 	pflag.IntVar(&o.chunks, "chunks", 4, "throughput runs are cut into this many chunks, interleaved across contenders")
-	pflag.BoolVar(&o.seccomp, "seccomp", true, "keep the default seccomp profile (false: drop it for every runtime, to see what it costs)")
+	pflag.StringVar(&o.profile, "profile", "bench/profiles/podman-4.3-seccomp.json", "podman's seccomp section for the "+bench.ConfigPodmanSeccomp+" config")
 	pflag.BoolVar(&o.spawn, "spawn", true, "run the spawn benchmark (false: only the manager's, written to manager.md alone)")
 	pflag.BoolVar(&o.manager, "manager", true, "also benchmark cmanagerd with the real cmshim: create→RUNNING, stop→DEAD, containers/s")
 	pflag.StringVar(&o.cmanagerd, "cmanagerd", "bin/cmanagerd", "cmanagerd binary; the cmshim next to it is the shim")
 	pflag.IntVar(&o.managerRuns, "manager-runs", 100, "timed round trips through the manager")
 	pflag.IntVar(&o.managerContainers, "manager-containers", 50, "containers per manager throughput measurement")
+	pflag.StringVar(&o.managerConfig, "manager-config", bench.ConfigRuncSpec, "the spawn config of the manager's containers: "+bench.ConfigRuncSpec+" or "+bench.ConfigPodmanSeccomp)
 	pflag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -122,10 +127,14 @@ func run(o options) error {
 	}
 
 	loadBefore := loadAverage()
-	progress("building the busybox bundle, the baseline and the measure helper")
-	bundle := filepath.Join(work, "bundle")
-	if err := makeBundle(o.mkbundle, cmrun, bundle, o.seccomp); err != nil {
+	progress("building the busybox bundles, the baseline and the measure helper")
+	configs, err := makeBundles(o.mkbundle, cmrun, work, o.profile)
+	if err != nil {
 		return err
+	}
+	mgrConfig := slices.IndexFunc(configs, func(c spawnConfig) bool { return c.name == o.managerConfig })
+	if mgrConfig < 0 {
+		return fmt.Errorf("--manager-config %q: no such config", o.managerConfig)
 	}
 	baseline := filepath.Join(work, "baseline")
 	if err := bench.BuildC(o.baselineSrc, baseline); err != nil {
@@ -135,31 +144,36 @@ func run(o options) error {
 	if err := bench.BuildC(o.measureSrc, meter.Helper); err != nil {
 		return err
 	}
-	busybox := filepath.Join(bundle, "rootfs", "bin", "busybox")
+	busybox := filepath.Join(configs[0].bundle, "rootfs", "bin", "busybox")
 
-	// The contenders, in the round-robin order. Each runtime gets its own
-	// state root, so none can trip over another's leftovers.
-	runtimeCmd := func(name, bin string) bench.Command {
-		root := filepath.Join(work, "root-"+name)
-		return bench.Command{Name: name, Dir: bundle, Argv: func(id string) []string {
-			return []string{bin, "--root", root, "run", id}
-		}}
+	// The contenders, in the round-robin order: every runtime in every
+	// config, then the baseline, which reads no config. Each runtime gets
+	// its own state root, so none can trip over another's leftovers.
+	runtimes := map[string]string{"cmrun": cmrun, "runc": runc, "crun": crun}
+	var contenders []bench.Command
+	fairness := map[string]string{}
+	for _, cfg := range configs {
+		var cmds []bench.Command
+		for _, name := range []string{"cmrun", "runc", "crun"} {
+			root, bin := filepath.Join(work, "root-"+name), runtimes[name]
+			cmds = append(cmds, bench.Command{Name: name, Config: cfg.name, Dir: cfg.bundle, Argv: func(id string) []string {
+				return []string{bin, "--root", root, "run", id}
+			}})
+		}
+		contenders = append(contenders, cmds...)
+		if o.spawn {
+			progress("checking that the runtimes confine the container alike: " + cfg.name)
+			if fairness[cfg.name], err = checkFairness(cmds, cfg, work); err != nil {
+				return err
+			}
+		}
 	}
-	contenders := []bench.Command{
-		runtimeCmd("cmrun", cmrun),
-		runtimeCmd("runc", runc),
-		runtimeCmd("crun", crun),
-		{Name: "baseline", Dir: bundle, Argv: func(string) []string { return []string{baseline, busybox, "true"} }},
-	}
+	contenders = append(contenders, bench.Command{Name: "baseline", Dir: configs[0].bundle, Argv: func(string) []string {
+		return []string{baseline, busybox, "true"}
+	}})
 
 	if !o.spawn {
-		return managerOnly(o, work, bundle, loadBefore)
-	}
-
-	progress("checking that the runtimes confine the container alike")
-	fairness, err := checkFairness(contenders[:3], bundle, work)
-	if err != nil {
-		return err
+		return managerOnly(o, work, configs[mgrConfig], loadBefore)
 	}
 
 	progress(fmt.Sprintf("latency: %d warm-up + %d timed rounds of %d contenders", o.warmup, o.rounds, len(contenders)))
@@ -178,21 +192,23 @@ func run(o options) error {
 		return err
 	}
 
-	progress("one traced cmrun run")
-	trace, err := cmrunTrace(cmrun, filepath.Join(work, "root-cmrun"), bundle)
-	if err != nil {
-		return err
+	progress("one traced cmrun run per config")
+	traces := map[string]string{}
+	for _, cfg := range configs {
+		if traces[cfg.name], err = cmrunTrace(cmrun, filepath.Join(work, "root-cmrun"), cfg.bundle); err != nil {
+			return err
+		}
 	}
 
 	var mgr *managerResult
 	if o.manager {
-		if mgr, err = managerBench(o, work, bundle); err != nil {
+		if mgr, err = managerBench(o, work, configs[mgrConfig]); err != nil {
 			return err
 		}
 	}
 
 	r := report{
-		nsNote: nsNote, fairness: fairness, trace: trace, opts: o, manager: mgr,
+		nsNote: nsNote, configs: configs, fairness: fairness, traces: traces, opts: o, manager: mgr,
 		load:     [2]string{loadBefore, loadAverage()},
 		versions: map[string]string{"cmrun": version(cmrun), "runc": version(runc), "crun": version(crun)},
 		samples:  samples, throughput: append(sequential, parallel...),

@@ -18,8 +18,9 @@ import (
 type report struct {
 	opts       options
 	nsNote     string
-	fairness   string
-	trace      string
+	configs    []spawnConfig
+	fairness   map[string]string // per config
+	traces     map[string]string // per config
 	versions   map[string]string
 	load       [2]string // load averages before and after
 	samples    []bench.Sample
@@ -44,7 +45,7 @@ func (r report) write(dir string) error {
 	}
 	var series []bench.Series
 	for _, s := range sums {
-		series = append(series, bench.Series{Name: s.Name, Values: walls(r.samples, s.Name)})
+		series = append(series, bench.Series{Name: bench.Command{Name: s.Name, Config: s.Config}.Label(), Values: walls(r.samples, s)})
 	}
 	title := fmt.Sprintf("Container spawn latency, %d runs each, interleaved (%s, %d CPUs)", r.opts.rounds, kernel(), runtime.NumCPU())
 	if err := bench.WriteCDF(&svg, title, series); err != nil {
@@ -68,16 +69,18 @@ func (r report) summary(w *bytes.Buffer, sums []bench.Summary) {
 	fmt.Fprintf(w, "%s, Linux %s, %d CPUs, load average %s before and %s after.\n",
 		time.Now().Format("2006-01-02 15:04"), kernel(), runtime.NumCPU(), r.load[0], r.load[1])
 	fmt.Fprintf(w, "%s; %s; %s.\n\n", r.versions["cmrun"], r.versions["runc"], r.versions["crun"])
-	profile := "the default seccomp profile"
-	if !r.opts.seccomp {
-		profile = "NO seccomp profile (--seccomp=false)"
+	fmt.Fprintf(w, "Workload: one busybox root filesystem running /bin/true in two configs, each the same "+
+		"config.json for every runtime, all runs of both in one round-robin:\n\n"+
+		"- %s: runc's default config.json (`cmrun spec -- true`: pid, network, ipc, uts and mount namespaces, "+
+		"no terminal, read-only root, no seccomp);\n"+
+		"- %s: the same plus the linux.seccomp section podman 4.3 writes for a container (%s).\n\n"+
+		"ociVersion is relabelled %s because crun 1.8.1 rejects 1.3.0. "+
+		"The baseline is bench/baseline/baseline.c: clone() into new namespaces, exec busybox true, waitpid(); it reads no config.\n\n",
+		bench.ConfigRuncSpec, bench.ConfigPodmanSeccomp, r.opts.profile, ociVersion)
+	fmt.Fprintf(w, "%s\n\n", r.nsNote)
+	for _, cfg := range r.configs {
+		fmt.Fprintf(w, "%s\n", r.fairness[cfg.name])
 	}
-	fmt.Fprintf(w, "Workload: one busybox bundle running /bin/true, the same config.json for every runtime "+
-		"(cmrun's default: pid, network, ipc, uts, mount and cgroup namespaces, %s, "+
-		"no terminal, read-only root), ociVersion relabelled %s because crun 1.8.1 rejects 1.3.0. "+
-		"The baseline is bench/baseline/baseline.c: clone() into the same namespaces, exec busybox true, waitpid().\n\n",
-		profile, ociVersion)
-	fmt.Fprintf(w, "%s\n\n%s\n", r.nsNote, r.fairness)
 
 	fmt.Fprintf(w, "## Latency: %d runs each, round-robin after %d warm-up rounds\n\n", r.opts.rounds, r.opts.warmup)
 	bench.WriteLatencyTable(w, sums)
@@ -86,12 +89,8 @@ func (r report) summary(w *bytes.Buffer, sums []bench.Summary) {
 		"process or of the largest descendant it reaped (runc's and cmrun's init before it execs true), "+
 		"whichever is larger; the median over runs. The measure helper is there so that no contender "+
 		"inherits the Go benchmark's own peak RSS.\n\n")
+	fmt.Fprintf(w, "The issue's targets (bench/targets.go):\n\n")
 	bench.WriteTargets(w, sums, bench.Targets)
-	if r.opts.seccomp {
-		fmt.Fprintf(w, "\ncmrun keeps each compiled seccomp profile under its state root (the warm-up fills that "+
-			"cache); runc and crun compile it with libseccomp on every run. `spawnbench --seccomp=false` "+
-			"shows the comparison without a profile.\n")
-	}
 
 	fmt.Fprintf(w, "\n## Throughput: %d containers each, in %d interleaved chunks\n\n", r.opts.containers, r.opts.chunks)
 	bench.WriteThroughputTable(w, r.throughput)
@@ -99,7 +98,9 @@ func (r report) summary(w *bytes.Buffer, sums []bench.Summary) {
 		"started through the measure helper: a small cost, the same for every contender, that is "+
 		"part of why the baseline tops out where it does.\n")
 
-	fmt.Fprintf(w, "\n## Where cmrun's time goes: `cmrun run --trace`\n\n```\n%s```\n", r.trace)
+	for _, cfg := range r.configs {
+		fmt.Fprintf(w, "\n## Where cmrun's time goes: `cmrun run --trace`, %s\n\n```\n%s```\n", cfg.name, r.traces[cfg.name])
+	}
 	if r.manager != nil {
 		var m strings.Builder
 		r.manager.summary(&m)
@@ -109,11 +110,11 @@ func (r report) summary(w *bytes.Buffer, sums []bench.Summary) {
 	fmt.Fprintf(w, "\nFiles: latency.svg (CDF plot), latency.csv (every run), throughput.csv, summary.md (this text).\n")
 }
 
-// walls returns the wall times of name's samples.
-func walls(samples []bench.Sample, name string) []time.Duration {
+// walls returns the wall times of the samples of sum's contender and config.
+func walls(samples []bench.Sample, sum bench.Summary) []time.Duration {
 	var out []time.Duration
 	for _, s := range samples {
-		if s.Name == name {
+		if s.Name == sum.Name && s.Config == sum.Config {
 			out = append(out, s.Wall)
 		}
 	}
@@ -142,8 +143,8 @@ func kernel() string {
 
 // managerOnly runs only the manager benchmark (spawnbench --spawn=false)
 // and writes its section to manager.md, leaving the spawn report alone.
-func managerOnly(o options, work, bundle, loadBefore string) error {
-	m, err := managerBench(o, work, bundle)
+func managerOnly(o options, work string, cfg spawnConfig, loadBefore string) error {
+	m, err := managerBench(o, work, cfg)
 	if err != nil {
 		return err
 	}

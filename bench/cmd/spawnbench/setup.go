@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/bench"
 )
 
 // ociVersion is what the benchmark's config.json claims. cmrun writes
@@ -17,28 +19,73 @@ import (
 // do, so every contender gets the same config with the older label.
 const ociVersion = "1.0.2"
 
-// makeBundle builds a busybox bundle running /bin/true with the
-// project's tests/mkbundle.sh and cmrun's default config, then relabels
-// its ociVersion (see above) and, without seccomp, drops the profile.
-func makeBundle(mkbundle, cmrun, dir string, seccomp bool) error {
-	cmd := exec.Command(mkbundle, dir, "true")
-	cmd.Env = append(os.Environ(), "CMRUN="+cmrun)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("make bundle %s: %w: %s", dir, err, strings.TrimSpace(string(out)))
-	}
-	_, err := editConfig(dir, func(s *specs.Spec) {
-		s.Version = ociVersion
-		if !seccomp {
-			s.Linux.Seccomp = nil
-		}
-	})
-	return err
+// spawnConfig is one config.json every runtime runs, in its own bundle.
+type spawnConfig struct {
+	name   string // bench.ConfigRuncSpec, ...
+	bundle string // absolute
 }
 
-// editConfig loads dir/config.json, applies edit, writes it back and
-// returns the result.
-func editConfig(dir string, edit func(*specs.Spec)) (*specs.Spec, error) {
-	path := filepath.Join(dir, "config.json")
+// makeBundles builds the two bundles of the benchmark, sharing one
+// busybox root filesystem: runc's default config.json (`cmrun spec`)
+// running true without a terminal, and the same with podman's seccomp
+// section from profile.
+func makeBundles(mkbundle, cmrun, work, profile string) ([]spawnConfig, error) {
+	plain := filepath.Join(work, "bundle-"+bench.ConfigRuncSpec)
+	cmd := exec.Command(mkbundle, plain, "true")
+	cmd.Env = append(os.Environ(), "CMRUN="+cmrun)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("make bundle %s: %w: %s", plain, err, strings.TrimSpace(string(out)))
+	}
+	// mkbundle writes cm's stricter default; the issue measures runc's.
+	if err := os.Remove(filepath.Join(plain, "config.json")); err != nil {
+		return nil, fmt.Errorf("replace cm's config: %w", err)
+	}
+	if out, err := exec.Command(cmrun, "spec", "--bundle", plain, "--", "true").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("cmrun spec: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	if _, err := editConfig(plain, plain, func(s *specs.Spec) {
+		s.Version = ociVersion
+		s.Root.Path = filepath.Join(plain, "rootfs")
+	}); err != nil {
+		return nil, err
+	}
+
+	seccomp, err := loadProfile(profile)
+	if err != nil {
+		return nil, err
+	}
+	filtered := filepath.Join(work, "bundle-"+bench.ConfigPodmanSeccomp)
+	if err := os.MkdirAll(filtered, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filtered, err)
+	}
+	if _, err := editConfig(plain, filtered, func(s *specs.Spec) { s.Linux.Seccomp = seccomp }); err != nil {
+		return nil, err
+	}
+	return []spawnConfig{{bench.ConfigRuncSpec, plain}, {bench.ConfigPodmanSeccomp, filtered}}, nil
+}
+
+// loadProfile reads the seccomp section saved by bench/profiles/podman-seccomp.sh.
+func loadProfile(path string) (*specs.LinuxSeccomp, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read seccomp profile: %w (make bench-profile writes it)", err)
+	}
+	var saved struct {
+		Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+	}
+	if err := json.Unmarshal(data, &saved); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if saved.Seccomp == nil || len(saved.Seccomp.Syscalls) == 0 {
+		return nil, fmt.Errorf("%s has no seccomp section", path)
+	}
+	return saved.Seccomp, nil
+}
+
+// editConfig loads from/config.json, applies edit and writes the result
+// to to/config.json (the same directory or another bundle's).
+func editConfig(from, to string, edit func(*specs.Spec)) (*specs.Spec, error) {
+	path := filepath.Join(from, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -52,8 +99,9 @@ func editConfig(dir string, edit func(*specs.Spec)) (*specs.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", path, err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+	out := filepath.Join(to, "config.json")
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return nil, fmt.Errorf("write %s: %w", out, err)
 	}
 	return &spec, nil
 }
