@@ -22,6 +22,7 @@ import (
 // after reporting it to the parent.
 func Init() {
 	entered := time.Now()
+	forked, forkedErr := ProcessStart(entered)
 	// Credentials, capabilities and seccomp filters are per thread in the
 	// kernel: set them and execve on one locked thread.
 	goruntime.LockOSThread()
@@ -34,14 +35,18 @@ func Init() {
 	}
 	os.Unsetenv(nsexec.InitPipeEnv)
 	sock := os.NewFile(uintptr(fd), "init-socket")
-	err = initContainer(sock, entered)
+	if forkedErr != nil {
+		forked = entered
+	}
+	err = initContainer(sock, forked, entered)
 	nsexec.WriteMsg(sock, nsexec.MsgError, []byte(err.Error()))
 	os.Exit(1)
 }
 
-// initContainer runs the init's steps; entered is when the Go runtime
-// handed over to Init, so the trace shows what waiting for the config took.
-func initContainer(sock *os.File, entered time.Time) error {
+// initContainer runs the init's steps; forked is when stage 0 cloned
+// this process and entered when the Go runtime handed over to Init, so
+// the trace shows the runtime's start and what waiting for the config took.
+func initContainer(sock *os.File, forked, entered time.Time) error {
 	typ, payload, err := nsexec.ReadMsg(sock)
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
@@ -64,6 +69,7 @@ func initContainer(sock *os.File, entered time.Time) error {
 	}
 	s := cfg.Bundle.Spec
 	t := NewTrace(cfg.Trace)
+	t.Span("init", forked, entered, "Go runtime start (from the clone: runtime and package init)")
 	t.Record("init", entered, "Go runtime up: read and decode the init config")
 	if !cfg.Exec {
 		if err := buildContainer(&cfg, sock, t); err != nil {
