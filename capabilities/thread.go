@@ -48,6 +48,11 @@ func readThread() (threadCaps, error) {
 		if inBounding {
 			t.bounding |= bit(c)
 		}
+		// The kernel keeps the ambient set within permitted and
+		// inheritable (capabilities(7)): only those can be in it.
+		if (t.permitted&t.inheritable)&bit(c) == 0 {
+			continue
+		}
 		inAmbient, err := capability.GetAmbient(c)
 		if err != nil {
 			return t, fmt.Errorf("read ambient %s: %w", nameOf(c), err)

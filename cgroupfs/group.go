@@ -309,6 +309,11 @@ func subgroups(dir string) []string {
 func (g *group) Destroy() error {
 	var errs []error
 	for _, d := range g.dirs {
+		// Most groups have no sub-cgroups and are empty by now: one
+		// rmdir, no listing of a directory of some thirty control files.
+		if err := unix.Rmdir(d.dir); err == nil || errors.Is(err, unix.ENOENT) {
+			continue
+		}
 		for _, dir := range append(subgroups(d.dir), d.dir) {
 			if err := removeWhenEmpty(dir); err != nil {
 				errs = append(errs, err)

@@ -61,8 +61,11 @@ func Create(o CreateOptions) (_ *Container, err error) {
 		return nil, spec.NewConfigError("process.terminal", "a terminal needs --console-socket (or run it in the foreground with cmrun run)")
 	}
 	if o.signalsCaught != nil {
+		done := t.Step("cmrun", "wait until every signal is caught (to forward it)")
 		<-o.signalsCaught
+		done()
 	}
+	stateStart := time.Now()
 	if err := makeStateRoot(o.Root); err != nil {
 		return nil, err
 	}
@@ -89,6 +92,7 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if err := os.Chmod(fifoPath, 0o622); err != nil { // mkfifo applied the umask
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
+	t.Record("cmrun", stateStart, "state directory and exec fifo")
 	pending := c.createCgroupAsync(b.Spec)
 	p, err := startInit(c, b, pending, filter, o)
 	// Always wait: a start that failed early must not leave a cgroup
@@ -111,7 +115,10 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if _, c.PidStart, err = procStat(p.pid); err != nil {
 		return nil, fmt.Errorf("container init %d vanished: %w", p.pid, err)
 	}
-	if err := c.save(); err != nil {
+	done := t.Step("cmrun", "save state")
+	err = c.save()
+	done()
+	if err != nil {
 		return nil, err
 	}
 	if o.PidFile != "" {

@@ -25,6 +25,7 @@ import (
 // reporting it to the parent.
 func Init() {
 	entered := time.Now()
+	forked, forkedErr := ProcessStart(entered)
 	// Credentials, capabilities and seccomp filters are per thread in the
 	// kernel: set them and execve on one locked thread.
 	goruntime.LockOSThread()
@@ -37,20 +38,25 @@ func Init() {
 	}
 	os.Unsetenv(nsexec.InitPipeEnv)
 	sock := os.NewFile(uintptr(fd), "init-socket")
-	err = runInit(sock, entered)
+	if forkedErr != nil {
+		forked = entered
+	}
+	err = runInit(sock, forked, entered)
 	nsexec.WriteMsg(sock, nsexec.MsgError, []byte(err.Error()))
 	os.Exit(1)
 }
 
-// runInit reads the config and runs the init it asks for; entered is when
-// the Go runtime handed over to Init, so the trace shows what waiting for
-// the config took.
-func runInit(sock *os.File, entered time.Time) error {
+// runInit reads the config and runs the init it asks for; forked is when
+// stage 0 cloned this process and entered when the Go runtime handed over
+// to Init, so the trace shows the runtime's start and what waiting for the
+// config took.
+func runInit(sock *os.File, forked, entered time.Time) error {
 	cfg, err := readConfig(sock)
 	if err != nil {
 		return err
 	}
 	t := NewTrace(cfg.Trace)
+	t.Span("init", forked, entered, "Go runtime start (from the clone: runtime and package init)")
 	t.Record("init", entered, "Go runtime up: read and decode the init config")
 	switch cfg.Type {
 	case initStandard:

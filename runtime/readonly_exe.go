@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	goruntime "runtime"
@@ -20,10 +21,47 @@ import (
 // mount disappears with the descriptor; nothing is left on the host.
 // Chosen over a sealed memfd copy because it copies nothing: a bind mount
 // costs a few system calls, a copy of this binary megabytes per container.
+//
+// Where the kernel has the mount API (open_tree 5.2, mount_setattr 5.12)
+// the bind mount is a detached one, made read-only before anyone can
+// reach it and never attached to any namespace: no thread has to be
+// locked and given a copy of the host's mount namespace for it.
 
 // readonlyExe returns an O_PATH descriptor of the running binary, reached
 // through a read-only bind mount.
 func readonlyExe() (*os.File, error) {
+	f, err := detachedReadonlyExe()
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, unix.ENOSYS) {
+		return nil, fmt.Errorf("protect the cmrun binary: %w", err)
+	}
+	return namespacedReadonlyExe()
+}
+
+// detachedReadonlyExe clones the mount of the running binary, as a
+// detached bind mount of that one file, and makes it read-only.
+func detachedReadonlyExe() (*os.File, error) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, exe, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open_tree %s: %w", exe, err)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("make the bind mount of %s read-only: %w", exe, err)
+	}
+	return os.NewFile(uintptr(fd), exe), nil
+}
+
+// namespacedReadonlyExe is the way for kernels without the mount API: a
+// bind mount in a mount namespace of a thread that then ends.
+func namespacedReadonlyExe() (*os.File, error) {
 	type result struct {
 		f   *os.File
 		err error

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"time"
 )
@@ -72,4 +73,22 @@ func (t *Trace) Print(w io.Writer) {
 		fmt.Fprintf(w, "trace %9.3fms %8.3fms  %-5s %s\n",
 			float64(s.Start.Sub(t0).Microseconds())/1000, float64(s.Dur.Microseconds())/1000, s.Who, s.Name)
 	}
+}
+
+// ProcessStart estimates when the calling process was forked: now less
+// the time its main thread has spent on a CPU and waiting for one
+// (/proc/self/schedstat, in nanoseconds). Called first thing in main, it
+// covers exec, the Go runtime's start and the package inits, which no
+// step of the process can time itself; the main thread does not sleep
+// before main, so nothing is missed but the caller's fork.
+func ProcessStart(now time.Time) (time.Time, error) {
+	data, err := os.ReadFile("/proc/self/schedstat")
+	if err != nil {
+		return now, err
+	}
+	var onCPU, waiting int64
+	if _, err := fmt.Sscan(string(data), &onCPU, &waiting); err != nil {
+		return now, fmt.Errorf("parse /proc/self/schedstat %q: %w", data, err)
+	}
+	return now.Add(-time.Duration(onCPU + waiting)), nil
 }

@@ -271,7 +271,8 @@ func TestTrace(t *testing.T) {
 	e := newEnv(t)
 	r := e.run(e.bundle(nil, "true"), "--trace")
 	require.Equal(t, 0, r.code, r.stderr)
-	for _, step := range []string{"nsexec: join cgroup (", "join/create namespaces", "Go runtime up", "mount proc (proc) on /proc", "pivot_root", "wait for the container to exit", "trace total"} {
+	for _, step := range []string{"process start: fork, exec", "parse the command line", "nsexec: join cgroup (", "join/create namespaces",
+		"init  Go runtime start", "Go runtime up", "mount proc (proc) on /proc", "pivot_root", "wait for the container to exit", "delete (cgroup, state)", "trace total"} {
 		require.Contains(t, r.stderr, step)
 	}
 }

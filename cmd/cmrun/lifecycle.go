@@ -101,11 +101,20 @@ func cmdRun(g *globals, args []string) error {
 		return err
 	}
 	o := runtime.RunOptions{CreateOptions: f.options(g, rest[0]), Detach: *detach, Keep: *keep}
-	start := time.Now()
+	t := o.Trace
+	if !forked.IsZero() {
+		t.Span("cmrun", forked, mainStarted, "process start: fork, exec, Go runtime and package init (main thread's schedstat)")
+		t.Span("cmrun", mainStarted, time.Now(), "parse the command line")
+	}
 	code, err := runtime.Run(o)
-	g.finishTrace(o.Trace, f.trace)
+	g.finishTrace(t, f.trace)
 	if f.trace {
-		fmt.Fprintf(os.Stderr, "trace total %.3fms (exit %d)\n", float64(time.Since(start).Microseconds())/1000, code)
+		// What follows this line, the exit itself, no process can time.
+		start := forked
+		if start.IsZero() {
+			start = mainStarted
+		}
+		fmt.Fprintf(os.Stderr, "trace total %.3fms (exit %d), from fork to this line\n", float64(time.Since(start).Microseconds())/1000, code)
 	}
 	if err != nil {
 		return err

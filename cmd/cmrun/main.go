@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"sort"
 	"strings"
+	"time"
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/spf13/pflag"
@@ -75,7 +76,30 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		runtime.Init() // only returns by exiting
 	}
+	mainStarted = time.Now()
+	if traceAsked(os.Args[1:]) {
+		// Now, before main's own work adds to the main thread's time.
+		forked, _ = runtime.ProcessStart(mainStarted)
+	}
 	os.Exit(cmrun(os.Args[1:]))
+}
+
+// mainStarted is when main began; forked, only with --trace or --debug,
+// is when this process was forked, for the trace's first step.
+var mainStarted, forked time.Time
+
+// traceAsked reports whether --trace or --debug is among the arguments,
+// before the flags are parsed: the process start is measured first thing.
+func traceAsked(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--trace" || a == "--debug" || strings.HasPrefix(a, "--trace=") || strings.HasPrefix(a, "--debug=") {
+			return true
+		}
+	}
+	return false
 }
 
 // exitUnknownCommand is runc's exit code for a command or help topic it does not know.
