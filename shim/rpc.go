@@ -77,7 +77,7 @@ func (c *unixClient) call(ctx context.Context, method, path string, in, out any)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+		proto.SetToken(req.Header, c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

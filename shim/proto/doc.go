@@ -42,7 +42,8 @@
 // reports every state change (READY after create, RUNNING after start,
 // PAUSED and RUNNING around a freeze, DEAD with the exit status, only
 // once the container's output is all in container.log) and sends a
-// Heartbeat every RegisterReply.HeartbeatInterval. Reports are
+// Heartbeat every RegisterReply.HeartbeatInterval; a shim silent for the
+// manager's TTL makes its container LOST. Reports are
 // idempotent: after a lost connection the shim sends them again, and Seq
 // (1, 2, 3... per shim) lets the manager drop those it already applied. A
 // report refused with a 4xx is dropped, not retried; no answer or a 5xx
