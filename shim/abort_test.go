@@ -9,7 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
-	"cm/shim"
+	"cm/shim/proto"
 
 	"cm/tests/fixture"
 )
@@ -38,10 +38,10 @@ func TestAbort(t *testing.T) {
 			bundle := e.bundle(tc.edit, "sh", "-c", "sleep 1000 & sleep 1000")
 			p := e.launch(bundle)
 			if !tc.unknownFirst {
-				e.manager.waitReport(shim.StateReady)
+				e.manager.waitReport(proto.StateReady)
 				if tc.start {
 					p.start(t)
-					e.manager.waitReport(shim.StateRunning)
+					e.manager.waitReport(proto.StateRunning)
 					require.Eventually(t, func() bool { return len(fixture.ProcessesInCgroup(p.id)) >= 2 },
 						waitLong, tick, "the container's two processes do not run")
 				}

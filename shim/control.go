@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/runtime"
+	"cm/shim/proto"
 )
 
 // listenControl opens the control socket. Only root may use it: whoever
@@ -34,18 +35,18 @@ func listenControl(path string) (net.Listener, error) {
 	return l, nil
 }
 
-// controlHandler serves the control endpoints (see protocol.go).
+// controlHandler serves the control endpoints (see package cm/shim/proto).
 func (s *Shim) controlHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+PathStart, s.handleStart)
-	mux.HandleFunc("POST "+PathSignal, s.handleSignal)
-	mux.HandleFunc("POST "+PathKillAll, s.handleKillAll)
-	mux.HandleFunc("POST "+PathDelete, s.handleDelete)
-	mux.HandleFunc("POST "+PathExec, s.handleExec)
-	mux.HandleFunc("POST "+PathPause, s.handlePause)
-	mux.HandleFunc("POST "+PathResume, s.handleResume)
-	mux.HandleFunc("POST "+PathUpdate, s.handleUpdate)
-	mux.HandleFunc("GET "+PathState, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+proto.PathStart, s.handleStart)
+	mux.HandleFunc("POST "+proto.PathSignal, s.handleSignal)
+	mux.HandleFunc("POST "+proto.PathKillAll, s.handleKillAll)
+	mux.HandleFunc("POST "+proto.PathDelete, s.handleDelete)
+	mux.HandleFunc("POST "+proto.PathExec, s.handleExec)
+	mux.HandleFunc("POST "+proto.PathPause, s.handlePause)
+	mux.HandleFunc("POST "+proto.PathResume, s.handleResume)
+	mux.HandleFunc("POST "+proto.PathUpdate, s.handleUpdate)
+	mux.HandleFunc("GET "+proto.PathState, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, s.current())
 	})
 	return mux
@@ -54,7 +55,7 @@ func (s *Shim) controlHandler() http.Handler {
 func (s *Shim) handleStart(w http.ResponseWriter, r *http.Request) {
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if st := s.current().State; st != StateReady {
+	if st := s.current().State; st != proto.StateReady {
 		replyError(w, fmt.Errorf("start: container is %s: %w", st, ErrWrongState))
 		return
 	}
@@ -63,14 +64,14 @@ func (s *Shim) handleStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Still under ops: the reaper cannot report DEAD before this RUNNING.
-	s.setState(StateRunning, ExitStatus{})
-	reply(w, http.StatusOK, ControlReply{Pid: s.initPid})
+	s.setState(proto.StateRunning, proto.ExitStatus{})
+	reply(w, http.StatusOK, proto.ControlReply{Pid: s.initPid})
 }
 
 func (s *Shim) handleSignal(w http.ResponseWriter, r *http.Request) {
-	var req SignalRequest
+	var req proto.SignalRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Signal < 1 || req.Signal > 64 {
-		reply(w, http.StatusBadRequest, ErrorReply{Error: "want {\"signal\": N} with N in 1..64"})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: "want {\"signal\": N} with N in 1..64"})
 		return
 	}
 	s.kill(w, unix.Signal(req.Signal), false)
@@ -83,7 +84,7 @@ func (s *Shim) handleKillAll(w http.ResponseWriter, r *http.Request) {
 func (s *Shim) kill(w http.ResponseWriter, sig unix.Signal, all bool) {
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if st := s.current().State; st == StateDead {
+	if st := s.current().State; st == proto.StateDead {
 		replyError(w, fmt.Errorf("signal: container is %s: %w", st, ErrWrongState))
 		return
 	}
@@ -96,16 +97,16 @@ func (s *Shim) kill(w http.ResponseWriter, sig unix.Signal, all bool) {
 }
 
 func (s *Shim) handleDelete(w http.ResponseWriter, r *http.Request) {
-	var req DeleteRequest
+	var req proto.DeleteRequest
 	if r.ContentLength != 0 {
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			reply(w, http.StatusBadRequest, ErrorReply{Error: "want {\"force\": bool}"})
+			reply(w, http.StatusBadRequest, proto.ErrorReply{Error: "want {\"force\": bool}"})
 			return
 		}
 	}
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if st := s.current().State; st != StateDead && !req.Force {
+	if st := s.current().State; st != proto.StateDead && !req.Force {
 		replyError(w, fmt.Errorf("delete: container is %s (use force): %w", st, ErrWrongState))
 		return
 	}
@@ -127,7 +128,7 @@ func replyError(w http.ResponseWriter, err error) {
 			code = http.StatusConflict
 		}
 	}
-	reply(w, code, ErrorReply{Error: err.Error()})
+	reply(w, code, proto.ErrorReply{Error: err.Error()})
 }
 
 func reply(w http.ResponseWriter, code int, body any) {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/shim"
+	"cm/shim/proto"
 
 	"cm/tests/fixture"
 )
@@ -26,20 +27,20 @@ func TestControl(t *testing.T) {
 		script string
 		edit   func(*specs.Spec)
 		act    func(ctx context.Context, c *shim.ControlClient) error
-		want   shim.ExitStatus
+		want   proto.ExitStatus
 	}{
 		{
 			name:   "SIGTERM to a trap script",
 			script: `trap "exit 42" TERM; touch /dev/shm/ready; while true; do sleep 0.05; done`,
 			act:    func(ctx context.Context, c *shim.ControlClient) error { return c.Signal(ctx, unix.SIGTERM) },
-			want:   shim.ExitStatus{ExitCode: 42},
+			want:   proto.ExitStatus{ExitCode: 42},
 		},
 		{
 			name:   "kill-all reaches every process (no PID namespace)",
 			script: `sleep 1000 & touch /dev/shm/ready; wait`,
 			edit:   noPidNS,
 			act:    func(ctx context.Context, c *shim.ControlClient) error { return c.KillAll(ctx) },
-			want:   shim.ExitStatus{ExitCode: 128 + 9, Signal: 9},
+			want:   proto.ExitStatus{ExitCode: 128 + 9, Signal: 9},
 		},
 	}
 	for _, tc := range tests {
@@ -47,7 +48,7 @@ func TestControl(t *testing.T) {
 			ctx := t.Context()
 			e := newEnv(t, time.Second)
 			p := e.launch(e.bundle(tc.edit, "sh", "-c", tc.script))
-			e.manager.waitReport(shim.StateReady)
+			e.manager.waitReport(proto.StateReady)
 
 			// Requests that do not fit the state are refused with 409.
 			require.ErrorIs(t, p.control.Delete(ctx, false), shim.ErrWrongState, "delete before DEAD needs force")
@@ -60,13 +61,13 @@ func TestControl(t *testing.T) {
 				return err == nil
 			}, waitLong, tick, "the script did not get ready")
 			require.NoError(t, tc.act(ctx, p.control))
-			dead := e.manager.waitReport(shim.StateDead)
+			dead := e.manager.waitReport(proto.StateDead)
 			require.Equal(t, tc.want, dead.ExitStatus)
 			require.Eventually(t, func() bool { return len(fixture.ProcessesInCgroup(p.id)) == 0 }, waitLong, tick)
 
 			st, err := p.control.State(ctx)
 			require.NoError(t, err)
-			require.Equal(t, shim.StateDead, st.State)
+			require.Equal(t, proto.StateDead, st.State)
 			require.ErrorIs(t, p.control.Signal(ctx, unix.SIGTERM), shim.ErrWrongState, "signal after DEAD")
 			require.NoError(t, p.control.Delete(ctx, false))
 			require.Eventually(t, p.exited, waitLong, tick, "shim did not exit after delete")

@@ -7,9 +7,12 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"cm/shim/proto"
 )
 
 // Daemonize starts the daemon: this binary again, as "cmshim --ready-fd 3"
@@ -29,17 +32,17 @@ func Daemonize(o Options, args []string) (int, error) {
 		return 0, fmt.Errorf("create ready pipe: %w", err)
 	}
 	defer r.Close()
-	args = append([]string{"--ready-fd", "3"}, args...)
-	extra := []*os.File{w} // fd 3
+	args = append([]string{"--ready-fd", strconv.Itoa(proto.ReadyFd)}, args...)
+	extra := []*os.File{w} // proto.ReadyFd
 	if o.Token != "" {
-		token, err := tokenPipe(o.Token)
+		token, err := proto.TokenPipe(o.Token)
 		if err != nil {
 			w.Close()
 			return 0, err
 		}
 		defer token.Close()
-		args = append(args, "--token-fd", "4")
-		extra = append(extra, token) // fd 4
+		args = append(args, "--token-fd", strconv.Itoa(proto.TokenFd))
+		extra = append(extra, token) // proto.TokenFd
 	}
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.ExtraFiles = extra

@@ -7,7 +7,7 @@
 // message carries the token the manager gave it on a pipe, so the
 // manager can tell it from any other root process. When the manager
 // answers 404 it kills the container and exits.
-// protocol.go is the wire format, for the manager to import or mirror.
+// Package cm/shim/proto is the wire format, shared with the manager.
 //
 // It owns the files it makes in its state directory and nothing else: it
 // never touches cgroups, mounts or the runtime's state except through

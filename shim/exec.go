@@ -17,6 +17,7 @@ import (
 
 	"cm/manager/execstream"
 	"cm/runtime"
+	"cm/shim/proto"
 )
 
 // Exit codes of an exec whose process never ran, as podman and runc give
@@ -29,22 +30,22 @@ const (
 )
 
 // handleExec runs another process in the RUNNING container and streams
-// its stdio over the upgraded connection (see protocol.go).
+// its stdio over the upgraded connection (see package cm/shim/proto).
 func (s *Shim) handleExec(w http.ResponseWriter, r *http.Request) {
 	var req execstream.Request
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		reply(w, http.StatusBadRequest, ErrorReply{Error: fmt.Sprintf("exec: want a JSON request: %v", err)})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: fmt.Sprintf("exec: want a JSON request: %v", err)})
 		return
 	}
 	if err := req.Check(); err != nil {
-		reply(w, http.StatusBadRequest, ErrorReply{Error: "exec: " + err.Error()})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: "exec: " + err.Error()})
 		return
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), execstream.Upgrade) {
-		reply(w, http.StatusBadRequest, ErrorReply{Error: "exec: want the headers Connection: Upgrade and Upgrade: " + execstream.Upgrade})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: "exec: want the headers Connection: Upgrade and Upgrade: " + execstream.Upgrade})
 		return
 	}
-	if st := s.current().State; st != StateRunning {
+	if st := s.current().State; st != proto.StateRunning {
 		replyError(w, fmt.Errorf("exec: container is %s, not RUNNING: %w", st, ErrWrongState))
 		return
 	}
@@ -55,7 +56,7 @@ func (s *Shim) handleExec(w http.ResponseWriter, r *http.Request) {
 	}
 	proc, err := execProcess(c.Config.Process, &req)
 	if err != nil {
-		reply(w, http.StatusBadRequest, ErrorReply{Error: "exec: " + err.Error()})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: "exec: " + err.Error()})
 		return
 	}
 	conn, brw, err := http.NewResponseController(w).Hijack()

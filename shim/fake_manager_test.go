@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cm/shim"
+	"cm/shim/proto"
 )
 
 // fakeManager speaks the manager's side of the shim protocol on a Unix
@@ -26,8 +26,8 @@ type fakeManager struct {
 
 	mu         sync.Mutex
 	srv        *httptest.Server
-	registers  []shim.Register
-	reports    []shim.Report
+	registers  []proto.Register
+	reports    []proto.Report
 	heartbeats int
 	auths      []string // the Authorization header of every message
 	unknown    bool     // answer 404 "unknown container" to everything
@@ -45,22 +45,22 @@ func (m *fakeManager) start() {
 	ln, err := net.Listen("unix", m.path)
 	require.NoError(m.t, err)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+shim.PathRegister, func(w http.ResponseWriter, r *http.Request) {
-		var reg shim.Register
+	mux.HandleFunc("POST "+proto.PathRegister, func(w http.ResponseWriter, r *http.Request) {
+		var reg proto.Register
 		if m.decode(w, r, &reg) {
 			m.registers = append(m.registers, reg)
-			m.answer(w, shim.RegisterReply{HeartbeatInterval: shim.Interval(m.interval)})
+			m.answer(w, proto.RegisterReply{HeartbeatInterval: proto.Interval(m.interval)})
 		}
 	})
-	mux.HandleFunc("POST "+shim.PathReport, func(w http.ResponseWriter, r *http.Request) {
-		var rep shim.Report
+	mux.HandleFunc("POST "+proto.PathReport, func(w http.ResponseWriter, r *http.Request) {
+		var rep proto.Report
 		if m.decode(w, r, &rep) {
 			m.reports = append(m.reports, rep)
 			m.answer(w, struct{}{})
 		}
 	})
-	mux.HandleFunc("POST "+shim.PathHeartbeat, func(w http.ResponseWriter, r *http.Request) {
-		var hb shim.Heartbeat
+	mux.HandleFunc("POST "+proto.PathHeartbeat, func(w http.ResponseWriter, r *http.Request) {
+		var hb proto.Heartbeat
 		if m.decode(w, r, &hb) {
 			m.heartbeats++
 			m.answer(w, struct{}{})
@@ -87,7 +87,7 @@ func (m *fakeManager) decode(w http.ResponseWriter, r *http.Request, v any) bool
 	if m.unknown {
 		m.mu.Unlock()
 		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(shim.ErrorReply{Error: "unknown container"})
+		json.NewEncoder(w).Encode(proto.ErrorReply{Error: "unknown container"})
 		return false
 	}
 	return true
@@ -117,16 +117,16 @@ func (m *fakeManager) setUnknown(unknown bool) {
 }
 
 // snapshot returns copies of what was heard so far.
-func (m *fakeManager) snapshot() (regs []shim.Register, reps []shim.Report, heartbeats int) {
+func (m *fakeManager) snapshot() (regs []proto.Register, reps []proto.Report, heartbeats int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append(regs, m.registers...), append(reps, m.reports...), m.heartbeats
 }
 
 // waitReport waits for a report of state st and returns the first one.
-func (m *fakeManager) waitReport(st shim.State) shim.Report {
+func (m *fakeManager) waitReport(st proto.State) proto.Report {
 	m.t.Helper()
-	var found shim.Report
+	var found proto.Report
 	require.Eventually(m.t, func() bool {
 		_, reps, _ := m.snapshot()
 		for _, r := range reps {
@@ -142,9 +142,9 @@ func (m *fakeManager) waitReport(st shim.State) shim.Report {
 
 // states lists the states reported, duplicates (re-sent reports) dropped
 // by seq as a real manager would.
-func (m *fakeManager) states() []shim.State {
+func (m *fakeManager) states() []proto.State {
 	_, reps, _ := m.snapshot()
-	var out []shim.State
+	var out []proto.State
 	var seen uint64
 	for _, r := range reps {
 		if r.Seq > seen {

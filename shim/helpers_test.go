@@ -21,6 +21,7 @@ import (
 	"cm/runtime"
 	"cm/runtime/spec"
 	"cm/shim"
+	"cm/shim/proto"
 	"cm/tests/fixture"
 )
 
@@ -133,7 +134,7 @@ func (e *env) launch(bundle string, flags ...string) *shimProc {
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	require.NoError(e.t, err, "shim daemon %d is gone", pid)
 	p := &shimProc{id: id, pid: pid, pidfd: pidfd, stateDir: stateDir,
-		control: shim.NewControlClient(filepath.Join(stateDir, shim.ControlSocket))}
+		control: shim.NewControlClient(filepath.Join(stateDir, proto.ControlSocket))}
 	e.t.Cleanup(func() {
 		if !p.exited() {
 			if e.t.Failed() {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"cm/shim"
+	"cm/shim/proto"
 )
 
 // TestInitSignals: "sleep" as PID 1 ignores SIGTERM (the kernel drops
@@ -22,12 +22,12 @@ func TestInitSignals(t *testing.T) {
 		name    string
 		init    bool
 		signals []unix.Signal
-		want    shim.ExitStatus
+		want    proto.ExitStatus
 	}{
 		// SIGTERM is dropped, so the SIGKILL after it is what kills.
-		{name: "without init", init: false, signals: []unix.Signal{unix.SIGTERM, unix.SIGKILL}, want: shim.ExitStatus{ExitCode: 137, Signal: 9}},
+		{name: "without init", init: false, signals: []unix.Signal{unix.SIGTERM, unix.SIGKILL}, want: proto.ExitStatus{ExitCode: 137, Signal: 9}},
 		// cminit exits with 128+15 when its child dies of SIGTERM.
-		{name: "with init", init: true, signals: []unix.Signal{unix.SIGTERM}, want: shim.ExitStatus{ExitCode: 143}},
+		{name: "with init", init: true, signals: []unix.Signal{unix.SIGTERM}, want: proto.ExitStatus{ExitCode: 143}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,7 +42,7 @@ func TestInitSignals(t *testing.T) {
 			for _, sig := range tc.signals {
 				require.NoError(t, p.control.Signal(t.Context(), sig))
 			}
-			require.Equal(t, tc.want, e.manager.waitReport(shim.StateDead).ExitStatus)
+			require.Equal(t, tc.want, e.manager.waitReport(proto.StateDead).ExitStatus)
 		})
 	}
 }

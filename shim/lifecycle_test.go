@@ -17,6 +17,7 @@ import (
 
 	"cm/runtime"
 	"cm/shim"
+	"cm/shim/proto"
 )
 
 // TestLifecycle: READY after create, RUNNING after the control start,
@@ -35,14 +36,14 @@ func TestLifecycle(t *testing.T) {
 	comm, err := os.ReadFile(filepath.Join("/proc", itoa(p.pid), "comm"))
 	require.NoError(t, err)
 	require.Equal(t, "cmshim\n", string(comm), "what ps calls the shim daemon")
-	require.Equal(t, filepath.Join(p.stateDir, shim.ControlSocket), regs[0].Control)
-	require.Equal(t, shim.StateReady, regs[0].State)
-	ready := e.manager.waitReport(shim.StateReady)
+	require.Equal(t, filepath.Join(p.stateDir, proto.ControlSocket), regs[0].Control)
+	require.Equal(t, proto.StateReady, regs[0].State)
+	ready := e.manager.waitReport(proto.StateReady)
 	require.Positive(t, ready.Pid)
 
 	initPid := p.start(t)
 	require.Equal(t, ready.Pid, initPid)
-	running := e.manager.waitReport(shim.StateRunning)
+	running := e.manager.waitReport(proto.StateRunning)
 	require.Equal(t, initPid, running.Pid)
 
 	// Heartbeats: at 100ms, a few must arrive within seconds (generous
@@ -53,16 +54,16 @@ func TestLifecycle(t *testing.T) {
 	}, waitLong, tick, "heartbeats do not arrive")
 
 	require.NoError(t, os.WriteFile(filepath.Join("/proc", itoa(initPid), "root/dev/shm/go"), nil, 0o644))
-	dead := e.manager.waitReport(shim.StateDead)
+	dead := e.manager.waitReport(proto.StateDead)
 	require.Equal(t, 3, dead.ExitCode)
 	require.Equal(t, 0, dead.Signal)
 	require.False(t, dead.OOMKilled)
-	require.Equal(t, []shim.State{shim.StateReady, shim.StateRunning, shim.StateDead}, e.manager.states())
+	require.Equal(t, []proto.State{proto.StateReady, proto.StateRunning, proto.StateDead}, e.manager.states())
 
 	// The exit status is on disk too.
 	st, err := shim.ReadStatus(p.stateDir)
 	require.NoError(t, err)
-	require.Equal(t, shim.StateDead, st.State)
+	require.Equal(t, proto.StateDead, st.State)
 	require.Equal(t, 3, st.ExitCode)
 
 	// Delete: the shim removes the container and its own files, and exits.
@@ -74,9 +75,9 @@ func TestLifecycle(t *testing.T) {
 	require.True(t, os.IsNotExist(err), "runtime state left behind")
 }
 
-func waitRegistered(t *testing.T, m *fakeManager, n int) []shim.Register {
+func waitRegistered(t *testing.T, m *fakeManager, n int) []proto.Register {
 	t.Helper()
-	var regs []shim.Register
+	var regs []proto.Register
 	require.Eventually(t, func() bool {
 		regs, _, _ = m.snapshot()
 		return len(regs) >= n
@@ -97,20 +98,20 @@ func TestExitStatus(t *testing.T) {
 		name   string
 		edit   func(*specs.Spec)
 		script string
-		want   shim.ExitStatus
+		want   proto.ExitStatus
 	}{
-		{name: "exit code", script: "exit 5", want: shim.ExitStatus{ExitCode: 5}},
+		{name: "exit code", script: "exit 5", want: proto.ExitStatus{ExitCode: 5}},
 		// Without a PID namespace: PID 1 of one cannot kill itself.
-		{name: "signal", edit: noPidNS, script: "kill -TERM $$", want: shim.ExitStatus{ExitCode: 143, Signal: 15}},
+		{name: "signal", edit: noPidNS, script: "kill -TERM $$", want: proto.ExitStatus{ExitCode: 143, Signal: 15}},
 		// tail keeps everything of a file without newlines in memory.
-		{name: "OOM kill", edit: memoryLimit, script: "exec tail /dev/zero", want: shim.ExitStatus{ExitCode: 137, Signal: 9, OOMKilled: true}},
+		{name: "OOM kill", edit: memoryLimit, script: "exec tail /dev/zero", want: proto.ExitStatus{ExitCode: 137, Signal: 9, OOMKilled: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, time.Second)
 			p := e.launch(e.bundle(tc.edit, "sh", "-c", tc.script))
 			p.start(t)
-			require.Equal(t, tc.want, e.manager.waitReport(shim.StateDead).ExitStatus)
+			require.Equal(t, tc.want, e.manager.waitReport(proto.StateDead).ExitStatus)
 		})
 	}
 }
@@ -169,7 +170,7 @@ func TestTokenFd(t *testing.T) {
 		runtime.Delete(e.rtRoot, id, true)
 	})
 
-	e.manager.waitReport(shim.StateReady)
+	e.manager.waitReport(proto.StateReady)
 	require.Eventually(t, func() bool { _, _, hb := e.manager.snapshot(); return hb > 0 }, waitLong, tick, "no heartbeat")
 	e.manager.mu.Lock()
 	auths := append([]string(nil), e.manager.auths...)
@@ -178,5 +179,5 @@ func TestTokenFd(t *testing.T) {
 	for _, a := range auths {
 		require.Equal(t, "Bearer s3cret-token", a)
 	}
-	require.NoError(t, shim.NewControlClient(filepath.Join(stateDir, shim.ControlSocket)).Delete(context.Background(), true))
+	require.NoError(t, shim.NewControlClient(filepath.Join(stateDir, proto.ControlSocket)).Delete(context.Background(), true))
 }

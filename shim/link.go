@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"cm/shim/proto"
 )
 
 // link is the shim's side of the conversation with the manager. It
@@ -17,13 +19,13 @@ import (
 type link struct {
 	id     string
 	client managerClient
-	hello  func() Register // the registration, with the current state
-	abort  func(error)     // called once, on the manager's 404
-	wake   chan struct{}   // a report was pushed
+	hello  func() proto.Register // the registration, with the current state
+	abort  func(error)           // called once, on the manager's 404
+	wake   chan struct{}         // a report was pushed
 
 	mu      sync.Mutex
-	reports []Report // every report made, in order (three at most)
-	acked   int      // how many of them the manager has acknowledged
+	reports []proto.Report // every report made, in order (three at most)
+	acked   int            // how many of them the manager has acknowledged
 }
 
 // Timing of the link.
@@ -38,12 +40,12 @@ const (
 // registration again.
 var errReconnected = errors.New("connection to the manager was replaced")
 
-func newLink(id string, client managerClient, hello func() Register, abort func(error)) *link {
+func newLink(id string, client managerClient, hello func() proto.Register, abort func(error)) *link {
 	return &link{id: id, client: client, hello: hello, abort: abort, wake: make(chan struct{}, 1)}
 }
 
 // push queues a report and wakes the link to deliver it.
-func (l *link) push(r Report) {
+func (l *link) push(r proto.Report) {
 	l.mu.Lock()
 	l.reports = append(l.reports, r)
 	l.mu.Unlock()
@@ -85,8 +87,8 @@ func (l *link) run(ctx context.Context) {
 // session registers, then delivers reports and heartbeats until an
 // error ends it; registered is called once the manager has answered.
 func (l *link) session(ctx context.Context, registered func()) error {
-	var reply RegisterReply
-	if err := l.client.post(ctx, PathRegister, l.hello(), &reply); err != nil {
+	var reply proto.RegisterReply
+	if err := l.client.post(ctx, proto.PathRegister, l.hello(), &reply); err != nil {
 		return err
 	}
 	registered()
@@ -113,7 +115,7 @@ func (l *link) session(ctx context.Context, registered func()) error {
 				return err
 			}
 		case <-tick.C:
-			if err := l.client.post(ctx, PathHeartbeat, Heartbeat{ID: l.id}, nil); err != nil {
+			if err := l.client.post(ctx, proto.PathHeartbeat, proto.Heartbeat{ID: l.id}, nil); err != nil {
 				return err
 			}
 			if l.client.dials.Load() != conn {
@@ -144,7 +146,7 @@ func (l *link) flush(ctx context.Context) error {
 		}
 		r := l.reports[l.acked]
 		l.mu.Unlock()
-		err := l.client.post(ctx, PathReport, r, nil)
+		err := l.client.post(ctx, proto.PathReport, r, nil)
 		if rejected(err) {
 			// Sending it again would get the same answer and hold back
 			// the reports after it.

@@ -13,26 +13,28 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cm/shim/proto"
 )
 
 // linkManager is a scripted manager for the link: answer decides the
 // status of each request; every request is recorded.
 type linkManager struct {
 	mu       sync.Mutex
-	requests []string // paths, in order
-	reports  []Report // reports answered 200
-	answer   func(path string, r Report) int
+	requests []string       // paths, in order
+	reports  []proto.Report // reports answered 200
+	answer   func(path string, r proto.Report) int
 	close    bool // "Connection: close" on every answer
 }
 
 func (m *linkManager) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	var r Report
+	var r proto.Report
 	json.Unmarshal(body, &r)
 	m.mu.Lock()
 	m.requests = append(m.requests, req.URL.Path)
 	code := m.answer(req.URL.Path, r)
-	if code == http.StatusOK && req.URL.Path == PathReport {
+	if code == http.StatusOK && req.URL.Path == proto.PathReport {
 		m.reports = append(m.reports, r)
 	}
 	m.mu.Unlock()
@@ -41,9 +43,9 @@ func (m *linkManager) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	w.WriteHeader(code)
 	if code == http.StatusOK {
-		json.NewEncoder(w).Encode(RegisterReply{HeartbeatInterval: Interval(20 * time.Millisecond)})
+		json.NewEncoder(w).Encode(proto.RegisterReply{HeartbeatInterval: proto.Interval(20 * time.Millisecond)})
 	} else {
-		json.NewEncoder(w).Encode(ErrorReply{Error: http.StatusText(code)})
+		json.NewEncoder(w).Encode(proto.ErrorReply{Error: http.StatusText(code)})
 	}
 }
 
@@ -78,7 +80,7 @@ func startLink(t *testing.T, m *linkManager) (*link, chan error) {
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: m}}
 	srv.Start()
 	aborted := make(chan error, 1)
-	l := newLink("c1", newManagerClient(sock, ""), func() Register { return Register{ID: "c1", State: StateReady} },
+	l := newLink("c1", newManagerClient(sock, ""), func() proto.Register { return proto.Register{ID: "c1", State: proto.StateReady} },
 		func(err error) { aborted <- err })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -103,15 +105,15 @@ func TestLink(t *testing.T) {
 	}{
 		{
 			name: "a rejected report does not hold back the next one",
-			m: &linkManager{answer: func(path string, r Report) int {
-				if path == PathReport && r.Seq == 1 {
+			m: &linkManager{answer: func(path string, r proto.Report) int {
+				if path == proto.PathReport && r.Seq == 1 {
 					return http.StatusConflict
 				}
 				return http.StatusOK
 			}},
 			check: func(t *testing.T, l *link, m *linkManager, _ chan error) {
-				l.push(Report{ID: "c1", State: StateReady, Seq: 1})
-				l.push(Report{ID: "c1", State: StateRunning, Seq: 2})
+				l.push(proto.Report{ID: "c1", State: proto.StateReady, Seq: 1})
+				l.push(proto.Report{ID: "c1", State: proto.StateRunning, Seq: 2})
 				require.Eventually(t, func() bool {
 					d := m.delivered()
 					return len(d) > 0 && d[len(d)-1] == 2
@@ -120,8 +122,8 @@ func TestLink(t *testing.T) {
 		},
 		{
 			name: "unknown container aborts",
-			m: &linkManager{answer: func(path string, _ Report) int {
-				if path == PathHeartbeat {
+			m: &linkManager{answer: func(path string, _ proto.Report) int {
+				if path == proto.PathHeartbeat {
 					return http.StatusNotFound
 				}
 				return http.StatusOK
@@ -133,26 +135,26 @@ func TestLink(t *testing.T) {
 				case <-time.After(long):
 					t.Fatal("no abort")
 				}
-				require.Equal(t, 1, m.count(PathHeartbeat), "the link stops after the 404")
+				require.Equal(t, 1, m.count(proto.PathHeartbeat), "the link stops after the 404")
 			},
 		},
 		{
 			name: "a manager closing every connection costs one registration per heartbeat",
-			m:    &linkManager{close: true, answer: func(string, Report) int { return http.StatusOK }},
+			m:    &linkManager{close: true, answer: func(string, proto.Report) int { return http.StatusOK }},
 			check: func(t *testing.T, l *link, m *linkManager, _ chan error) {
 				// A report is re-sent at each registration: on a new
 				// connection each time, which must not start another.
-				l.push(Report{ID: "c1", State: StateReady, Seq: 1})
-				require.Eventually(t, func() bool { return m.count(PathHeartbeat) >= 5 }, long, step)
-				require.LessOrEqual(t, m.count(PathRegister), m.count(PathHeartbeat)+1)
+				l.push(proto.Report{ID: "c1", State: proto.StateReady, Seq: 1})
+				require.Eventually(t, func() bool { return m.count(proto.PathHeartbeat) >= 5 }, long, step)
+				require.LessOrEqual(t, m.count(proto.PathRegister), m.count(proto.PathHeartbeat)+1)
 			},
 		},
 		{
 			name: "server errors are retried until the report is accepted",
 			m: func() *linkManager {
 				fails := 3
-				return &linkManager{answer: func(path string, _ Report) int {
-					if path == PathReport && fails > 0 {
+				return &linkManager{answer: func(path string, _ proto.Report) int {
+					if path == proto.PathReport && fails > 0 {
 						fails--
 						return http.StatusServiceUnavailable
 					}
@@ -160,10 +162,10 @@ func TestLink(t *testing.T) {
 				}}
 			}(),
 			check: func(t *testing.T, l *link, m *linkManager, _ chan error) {
-				l.push(Report{ID: "c1", State: StateReady, Seq: 1})
+				l.push(proto.Report{ID: "c1", State: proto.StateReady, Seq: 1})
 				require.Eventually(t, func() bool { return len(m.delivered()) > 0 }, long, step)
 				require.Equal(t, uint64(1), m.delivered()[0])
-				require.GreaterOrEqual(t, m.count(PathRegister), 4, "each failure starts a new session")
+				require.GreaterOrEqual(t, m.count(proto.PathRegister), 4, "each failure starts a new session")
 			},
 		},
 	}

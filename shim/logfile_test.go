@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cm/shim/proto"
 )
 
 func TestLogFileRotation(t *testing.T) {
@@ -26,7 +28,7 @@ func TestLogFileRotation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), LogFile)
+			path := filepath.Join(t.TempDir(), proto.LogFile)
 			l, err := openLogFile(path, tc.max)
 			require.NoError(t, err)
 			for _, w := range tc.writes {
@@ -52,7 +54,7 @@ func TestLogFileRotation(t *testing.T) {
 // TestLogFileReopen: a shim that opens an existing log keeps counting
 // from its size, so the cap holds across restarts.
 func TestLogFileReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), LogFile)
+	path := filepath.Join(t.TempDir(), proto.LogFile)
 	require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("x", 5)), 0o600))
 	l, err := openLogFile(path, 6)
 	require.NoError(t, err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cm/shim"
+	"cm/shim/proto"
 )
 
 // TestLogs: the container's stdout and stderr reach container.log, which
@@ -31,8 +31,8 @@ func TestLogs(t *testing.T) {
 			e := newEnv(t, time.Second)
 			p := e.launch(e.bundle(nil, "sh", "-c", script), "--log-max", fmt.Sprint(tc.logMax))
 			p.start(t)
-			require.Equal(t, 0, e.manager.waitReport(shim.StateDead).ExitCode)
-			logPath := filepath.Join(p.stateDir, shim.LogFile)
+			require.Equal(t, 0, e.manager.waitReport(proto.StateDead).ExitCode)
+			logPath := filepath.Join(p.stateDir, proto.LogFile)
 			last := fmt.Sprintf("line %05d", lines-1)
 			// DEAD comes only once the output is all in the log.
 			data, err := os.ReadFile(logPath)

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cm/shim/proto"
 )
 
 // TestManagerClientAnswers: only the manager's deliberate JSON 404 means
@@ -39,11 +41,11 @@ func TestManagerClientAnswers(t *testing.T) {
 			srv.Start()
 			defer srv.Close()
 
-			var reply RegisterReply
-			err = newManagerClient(sock, "").post(t.Context(), PathRegister, Register{ID: "c"}, &reply)
+			var reply proto.RegisterReply
+			err = newManagerClient(sock, "").post(t.Context(), proto.PathRegister, proto.Register{ID: "c"}, &reply)
 			if !tc.wantErr {
 				require.NoError(t, err)
-				require.Equal(t, Interval(250e6), reply.HeartbeatInterval)
+				require.Equal(t, proto.Interval(250e6), reply.HeartbeatInterval)
 				return
 			}
 			require.Error(t, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cm/shim"
+	"cm/shim/proto"
 )
 
 // TestManagerDown: the manager goes away and comes back on the same
@@ -27,9 +28,9 @@ func TestManagerDown(t *testing.T) {
 			e := newEnv(t, 100*time.Millisecond)
 			bundle := e.bundle(nil, "sh", "-c", "while [ ! -e /dev/shm/go ]; do sleep 0.05; done; exit 7")
 			p := e.launch(bundle)
-			e.manager.waitReport(shim.StateReady)
+			e.manager.waitReport(proto.StateReady)
 			initPid := p.start(t)
-			e.manager.waitReport(shim.StateRunning)
+			e.manager.waitReport(proto.StateRunning)
 			regsBefore := len(waitRegistered(t, e.manager, 1))
 
 			e.manager.stop()
@@ -38,7 +39,7 @@ func TestManagerDown(t *testing.T) {
 				// Kept on disk while nobody listens.
 				require.Eventually(t, func() bool {
 					st, err := shim.ReadStatus(p.stateDir)
-					return err == nil && st.State == shim.StateDead && st.ExitCode == 7
+					return err == nil && st.State == proto.StateDead && st.ExitCode == 7
 				}, waitLong, tick, "exit status not kept in status.json")
 				require.False(t, p.exited(), "the shim must wait for the manager")
 			}
@@ -47,18 +48,18 @@ func TestManagerDown(t *testing.T) {
 			regs := waitRegistered(t, e.manager, regsBefore+1)
 			if !tc.exitWhile {
 				last := regs[len(regs)-1]
-				require.Equal(t, shim.StateRunning, last.State)
+				require.Equal(t, proto.StateRunning, last.State)
 				require.Nil(t, last.Exit)
 				// The container kept running meanwhile; end it now.
 				require.NoError(t, os.WriteFile(filepath.Join("/proc", itoa(initPid), "root/dev/shm/go"), nil, 0o644))
 			}
-			dead := e.manager.waitReport(shim.StateDead)
+			dead := e.manager.waitReport(proto.StateDead)
 			require.Equal(t, 7, dead.ExitCode)
-			require.Equal(t, []shim.State{shim.StateReady, shim.StateRunning, shim.StateDead}, e.manager.states())
+			require.Equal(t, []proto.State{proto.StateReady, proto.StateRunning, proto.StateDead}, e.manager.states())
 			if tc.exitWhile {
 				regs, _, _ = e.manager.snapshot()
 				last := regs[len(regs)-1]
-				require.Equal(t, shim.StateDead, last.State, "the registration carries the state")
+				require.Equal(t, proto.StateDead, last.State, "the registration carries the state")
 				require.NotNil(t, last.Exit)
 				require.Equal(t, 7, last.Exit.ExitCode)
 			}

@@ -13,7 +13,7 @@ import (
 
 	"cm/bench"
 	"cm/runtime"
-	"cm/shim"
+	"cm/shim/proto"
 )
 
 // TestShimFootprint logs what one shim costs: its resident memory with a
@@ -26,7 +26,7 @@ func TestShimFootprint(t *testing.T) {
 	began := time.Now()
 	p := e.launch(bundle)
 	p.start(t)
-	e.manager.waitReport(shim.StateRunning)
+	e.manager.waitReport(proto.StateRunning)
 	t.Logf("cmshim start to RUNNING reported: %v", time.Since(began).Round(time.Microsecond))
 	// The shim gives back what create needed a second after ready
 	// (shim/memory.go): read what it costs from then on.

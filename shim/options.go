@@ -17,17 +17,16 @@ type Options struct {
 	RuntimeRoot string // the runtime's state root, e.g. /run/cmrun
 	LogMax      int64  // rotate container.log past this many bytes (0: never)
 	Init        bool   // run cminit as the container's PID 1
-	Token       string // sent with every message to the manager (from --token-fd; see ReadToken)
+	Token       string // sent with every message to the manager (from --token-fd; see proto.ReadToken)
 }
 
-// Files of the shim's state directory. Only these are removed at the end:
-// the directory may hold files of the manager's (the bundle, for one).
+// Files of the shim's state directory that only the shim names; the
+// control socket and the container's logs are proto.ControlSocket,
+// proto.LogFile and proto.OldLogFile. Only these five are removed at the
+// end: the directory may hold files of the manager's (the bundle, for one).
 const (
-	ControlSocket = "shim.sock"
-	StatusFile    = "status.json"
-	LogFile       = "container.log"
-	OldLogFile    = "container.log.1" // the previous log after a rotation
-	ShimLogFile   = "shim.log"        // the shim's own messages
+	StatusFile  = "status.json"
+	ShimLogFile = "shim.log" // the shim's own messages
 )
 
 // DefaultLogMax is the default size at which container.log rotates.

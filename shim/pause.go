@@ -2,13 +2,13 @@ package shim
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 
 	"cm/runtime"
+	"cm/shim/proto"
 )
 
 // This file is pause, resume and update: the runtime's freezer and cgroup
@@ -17,7 +17,7 @@ import (
 func (s *Shim) handlePause(w http.ResponseWriter, r *http.Request) {
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if st := s.current().State; st != StateRunning {
+	if st := s.current().State; st != proto.StateRunning {
 		replyError(w, fmt.Errorf("pause: container is %s (pause needs RUNNING): %w", st, ErrWrongState))
 		return
 	}
@@ -25,14 +25,14 @@ func (s *Shim) handlePause(w http.ResponseWriter, r *http.Request) {
 		replyError(w, fmt.Errorf("pause: %w", err))
 		return
 	}
-	s.setState(StatePaused, ExitStatus{})
+	s.setState(proto.StatePaused, proto.ExitStatus{})
 	reply(w, http.StatusOK, struct{}{})
 }
 
 func (s *Shim) handleResume(w http.ResponseWriter, r *http.Request) {
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if st := s.current().State; st != StatePaused {
+	if st := s.current().State; st != proto.StatePaused {
 		replyError(w, fmt.Errorf("resume: container is %s (resume needs PAUSED): %w", st, ErrWrongState))
 		return
 	}
@@ -40,7 +40,7 @@ func (s *Shim) handleResume(w http.ResponseWriter, r *http.Request) {
 		replyError(w, fmt.Errorf("resume: %w", err))
 		return
 	}
-	s.setState(StateRunning, ExitStatus{})
+	s.setState(proto.StateRunning, proto.ExitStatus{})
 	reply(w, http.StatusOK, struct{}{})
 }
 
@@ -49,52 +49,37 @@ func (s *Shim) handleResume(w http.ResponseWriter, r *http.Request) {
 // kill that waits for a thaw nobody asks for would never end. The
 // caller holds ops.
 func (s *Shim) thawAfterSignal() {
-	if s.current().State != StatePaused {
+	if s.current().State != proto.StatePaused {
 		return
 	}
 	if err := runtime.Resume(s.opts.RuntimeRoot, s.opts.ID); err != nil {
 		log.Printf("thaw after signal: %v", err)
 		return
 	}
-	s.setState(StateRunning, ExitStatus{})
+	s.setState(proto.StateRunning, proto.ExitStatus{})
 }
 
 // handleUpdate applies a linux.resources object, as `cmrun update -r` does.
 func (s *Shim) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		reply(w, http.StatusBadRequest, ErrorReply{Error: fmt.Sprintf("update: read request: %v", err)})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: fmt.Sprintf("update: read request: %v", err)})
 		return
 	}
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if st := s.current().State; st == StateDead {
+	if st := s.current().State; st == proto.StateDead {
 		replyError(w, fmt.Errorf("update: container is %s: %w", st, ErrWrongState))
 		return
 	}
 	warn := func(msg string) { log.Printf("update: warning: %s", msg) }
 	if err := runtime.Update(s.opts.RuntimeRoot, s.opts.ID, bytes.NewReader(body), warn); err != nil {
 		code := http.StatusBadRequest // the resources do not apply: the request is wrong
-		if st := s.current().State; st == StateDead {
+		if st := s.current().State; st == proto.StateDead {
 			code = http.StatusConflict
 		}
-		reply(w, code, ErrorReply{Error: fmt.Sprintf("update: %v", err)})
+		reply(w, code, proto.ErrorReply{Error: fmt.Sprintf("update: %v", err)})
 		return
 	}
 	reply(w, http.StatusOK, struct{}{})
-}
-
-// Pause freezes the container.
-func (cc *ControlClient) Pause(ctx context.Context) error {
-	return cc.post(ctx, PathPause, nil, nil)
-}
-
-// Resume thaws the container.
-func (cc *ControlClient) Resume(ctx context.Context) error {
-	return cc.post(ctx, PathResume, nil, nil)
-}
-
-// Update applies resources, a linux.resources object.
-func (cc *ControlClient) Update(ctx context.Context, resources any) error {
-	return cc.post(ctx, PathUpdate, resources, nil)
 }

@@ -11,6 +11,7 @@ import (
 
 	"cm/runtime"
 	"cm/shim"
+	"cm/shim/proto"
 )
 
 // TestPauseResumeUpdate: pause freezes the container and reports PAUSED,
@@ -24,7 +25,7 @@ func TestPauseResumeUpdate(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, p.control.Pause(ctx), shim.ErrWrongState, "pause of a READY container")
 	p.start(t)
-	e.manager.waitReport(shim.StateRunning)
+	e.manager.waitReport(proto.StateRunning)
 	status := func() specs.ContainerState {
 		c, err := runtime.Load(e.rtRoot, p.id)
 		require.NoError(t, err)
@@ -32,11 +33,11 @@ func TestPauseResumeUpdate(t *testing.T) {
 	}
 
 	require.NoError(t, p.control.Pause(ctx))
-	e.manager.waitReport(shim.StatePaused)
+	e.manager.waitReport(proto.StatePaused)
 	require.Equal(t, runtime.StatusPaused, status())
 	st, err := p.control.State(ctx)
 	require.NoError(t, err)
-	require.Equal(t, shim.StatePaused, st.State)
+	require.Equal(t, proto.StatePaused, st.State)
 	require.ErrorIs(t, p.control.Pause(ctx), shim.ErrWrongState, "pause of a PAUSED container")
 
 	pids := int64(42)
@@ -52,7 +53,7 @@ func TestPauseResumeUpdate(t *testing.T) {
 
 	require.NoError(t, p.control.Pause(ctx))
 	require.NoError(t, p.control.Signal(ctx, unix.SIGKILL))
-	dead := e.manager.waitReport(shim.StateDead)
+	dead := e.manager.waitReport(proto.StateDead)
 	require.Equal(t, int(unix.SIGKILL), dead.Signal, "SIGKILL delivered at the thaw")
-	require.Equal(t, []shim.State{shim.StateReady, shim.StateRunning, shim.StatePaused, shim.StateRunning, shim.StatePaused, shim.StateRunning, shim.StateDead}, e.manager.states())
+	require.Equal(t, []proto.State{proto.StateReady, proto.StateRunning, proto.StatePaused, proto.StateRunning, proto.StatePaused, proto.StateRunning, proto.StateDead}, e.manager.states())
 }

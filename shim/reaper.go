@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/runtime"
+	"cm/shim/proto"
 )
 
 // reapLoop collects every child that exits: the container's init, and as
@@ -38,7 +39,7 @@ func (s *Shim) reap() {
 		}
 		if pid == s.initPid {
 			s.waitForOutput()
-			s.setState(StateDead, s.exitStatus(ws))
+			s.setState(proto.StateDead, s.exitStatus(ws))
 		}
 	}
 }
@@ -58,8 +59,8 @@ func (s *Shim) waitForOutput() {
 
 // exitStatus turns a wait status into the protocol's form. The cgroup
 // still exists (only delete removes it), so its OOM count is still there.
-func (s *Shim) exitStatus(ws unix.WaitStatus) ExitStatus {
-	e := ExitStatus{ExitCode: ws.ExitStatus()}
+func (s *Shim) exitStatus(ws unix.WaitStatus) proto.ExitStatus {
+	e := proto.ExitStatus{ExitCode: ws.ExitStatus()}
 	if ws.Signaled() {
 		e.Signal = int(ws.Signal())
 		e.ExitCode = 128 + e.Signal

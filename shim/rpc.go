@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"cm/shim/proto"
 )
 
 // unixClient sends JSON requests over HTTP to one Unix socket. The shim
-// uses it to reach the manager, the manager (and tests) to reach a shim.
+// uses it to reach the manager, its tests to reach a shim.
 type unixClient struct {
 	http *http.Client
 	// dials counts connections made. Requests share one kept-alive
@@ -25,13 +27,9 @@ type unixClient struct {
 	token string
 }
 
-// Timeouts of one request: a hung server then looks like a down one.
-// The control socket's is longer: kill-all and delete may wait up to
-// about 15 s for stubborn processes.
-const (
-	managerTimeout = 10 * time.Second
-	controlTimeout = 30 * time.Second
-)
+// managerTimeout bounds one request: a hung manager then looks like a
+// down one.
+const managerTimeout = 10 * time.Second
 
 func newUnixClient(socket string, timeout time.Duration) *unixClient {
 	c := &unixClient{}
@@ -50,7 +48,7 @@ func newUnixClient(socket string, timeout time.Duration) *unixClient {
 // StatusError is an answer other than 200.
 type StatusError struct {
 	Code    int    // the HTTP status
-	Message string // the "error" of a JSON ErrorReply; empty if the body was not one
+	Message string // the "error" of a JSON proto.ErrorReply; empty if the body was not one
 	Body    string // the raw body, for messages
 }
 
@@ -79,7 +77,7 @@ func (c *unixClient) call(ctx context.Context, method, path string, in, out any)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+		proto.SetToken(req.Header, c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -92,7 +90,7 @@ func (c *unixClient) call(ctx context.Context, method, path string, in, out any)
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := &StatusError{Code: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
-		var reply ErrorReply
+		var reply proto.ErrorReply
 		if json.Unmarshal(data, &reply) == nil {
 			e.Message = reply.Error
 		}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/runtime"
+	"cm/shim/proto"
 )
 
 // Shim is one cmshim daemon and its one container.
@@ -34,7 +35,7 @@ type Shim struct {
 	execs map[int]chan unix.WaitStatus
 
 	statusMu sync.Mutex
-	status   Report // the latest report; also in status.json
+	status   proto.Report // the latest report; also in status.json
 
 	quit     chan struct{} // closed by delete or abort
 	quitOnce sync.Once
@@ -49,7 +50,7 @@ type Shim struct {
 // to the manager until the container is deleted or the manager aborts it.
 func Run(o Options, ready func(error)) error {
 	s := &Shim{opts: o, quit: make(chan struct{})}
-	s.status = Report{ID: o.ID}
+	s.status = proto.Report{ID: o.ID}
 	if err := o.Check(); err != nil {
 		ready(err)
 		return err
@@ -116,7 +117,7 @@ func (s *Shim) setUp() (_ net.Listener, err error) {
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	ln, err := listenControl(o.path(ControlSocket))
+	ln, err := listenControl(o.path(proto.ControlSocket))
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (s *Shim) setUp() (_ net.Listener, err error) {
 			return nil, err
 		}
 	}
-	logs, err := openLogFile(o.path(LogFile), o.LogMax)
+	logs, err := openLogFile(o.path(proto.LogFile), o.LogMax)
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +167,14 @@ func (s *Shim) setUp() (_ net.Listener, err error) {
 	}
 	s.initPid = c.Pid
 	s.status.Pid = c.Pid // no lock needed yet: nothing else runs before ready
-	s.setState(StateReady, ExitStatus{})
+	s.setState(proto.StateReady, proto.ExitStatus{})
 	log.Printf("container created in %v (init pid %d); VmRSS %d kB before create, %d kB after",
 		time.Since(began).Round(time.Millisecond), c.Pid, rssBefore, vmRSS())
 	return ln, nil
 }
 
 // setState records a state change on disk and queues its report.
-func (s *Shim) setState(st State, exit ExitStatus) {
+func (s *Shim) setState(st proto.State, exit proto.ExitStatus) {
 	s.statusMu.Lock()
 	defer s.statusMu.Unlock()
 	select {
@@ -191,17 +192,17 @@ func (s *Shim) setState(st State, exit ExitStatus) {
 }
 
 // current is the latest report.
-func (s *Shim) current() Report {
+func (s *Shim) current() proto.Report {
 	s.statusMu.Lock()
 	defer s.statusMu.Unlock()
 	return s.status
 }
 
 // registration is what the link sends the manager at every (re)connect.
-func (s *Shim) registration() Register {
+func (s *Shim) registration() proto.Register {
 	st := s.current()
-	reg := Register{ID: s.opts.ID, Pid: os.Getpid(), Control: s.opts.path(ControlSocket), State: st.State, ContainerPid: st.Pid}
-	if st.State == StateDead {
+	reg := proto.Register{ID: s.opts.ID, Pid: os.Getpid(), Control: s.opts.path(proto.ControlSocket), State: st.State, ContainerPid: st.Pid}
+	if st.State == proto.StateDead {
 		reg.Exit = &st.ExitStatus
 	}
 	return reg
@@ -240,8 +241,8 @@ func (s *Shim) stop() { s.quitOnce.Do(func() { close(s.quit) }) }
 // directory if that leaves it empty: other files there (a bundle the
 // manager wrote, say) are not ours to delete.
 func (s *Shim) removeFiles() {
-	for _, name := range []string{ControlSocket, StatusFile, LogFile, OldLogFile, ShimLogFile} {
-		if s.keepLogs.Load() && (name == LogFile || name == OldLogFile) {
+	for _, name := range []string{proto.ControlSocket, StatusFile, proto.LogFile, proto.OldLogFile, ShimLogFile} {
+		if s.keepLogs.Load() && (name == proto.LogFile || name == proto.OldLogFile) {
 			continue
 		}
 		if err := os.Remove(s.opts.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"cm/shim/proto"
 )
 
 // writeStatus saves the latest report as status.json. A temporary file
@@ -13,7 +15,7 @@ import (
 // container and its shim, after which READY or RUNNING is no longer true
 // anyway, while an exit status the manager has not heard yet must still
 // be there.
-func writeStatus(path string, r Report) error {
+func writeStatus(path string, r proto.Report) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)
@@ -24,7 +26,7 @@ func writeStatus(path string, r Report) error {
 		return fmt.Errorf("write status: %w", err)
 	}
 	_, err = f.Write(data)
-	if err == nil && r.State == StateDead {
+	if err == nil && r.State == proto.StateDead {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -42,8 +44,8 @@ func writeStatus(path string, r Report) error {
 
 // ReadStatus reads a shim's status.json: the latest state it reported
 // (or tried to), with the exit status once the container is DEAD.
-func ReadStatus(stateDir string) (Report, error) {
-	var r Report
+func ReadStatus(stateDir string) (proto.Report, error) {
+	var r proto.Report
 	data, err := os.ReadFile(filepath.Join(stateDir, StatusFile))
 	if err != nil {
 		return r, fmt.Errorf("read shim status: %w", err)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"cm/shim/proto"
 )
 
 // TestTokenReachesTheManager: the token read from its pipe goes with
@@ -26,37 +28,18 @@ func TestTokenReachesTheManager(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
-	p, err := tokenPipe("0123abcd")
+	p, err := proto.TokenPipe("0123abcd")
 	require.NoError(t, err)
 	fd, err := dupFd(p)
 	require.NoError(t, err)
-	token, err := ReadToken(fd)
+	token, err := proto.ReadToken(fd)
 	require.NoError(t, err)
 	require.Equal(t, "0123abcd", token)
 
-	require.NoError(t, newManagerClient(sock, token).post(t.Context(), PathHeartbeat, Heartbeat{ID: "c"}, nil))
+	require.NoError(t, newManagerClient(sock, token).post(t.Context(), proto.PathHeartbeat, proto.Heartbeat{ID: "c"}, nil))
 	require.Equal(t, "Bearer 0123abcd", <-got)
-	require.NoError(t, newManagerClient(sock, "").post(t.Context(), PathHeartbeat, Heartbeat{ID: "c"}, nil))
+	require.NoError(t, newManagerClient(sock, "").post(t.Context(), proto.PathHeartbeat, proto.Heartbeat{ID: "c"}, nil))
 	require.Equal(t, "", <-got)
-}
-
-// TestReadTokenRefusesBadTokens: one error line naming the descriptor.
-func TestReadTokenRefusesBadTokens(t *testing.T) {
-	for _, tc := range []struct{ name, token, want string }{
-		{"empty", "", "empty token"},
-		{"space inside", "ab cd", "printable ASCII"},
-		{"newline inside", "ab\ncd", "printable ASCII"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p, err := tokenPipe(tc.token)
-			require.NoError(t, err)
-			fd, err := dupFd(p)
-			require.NoError(t, err)
-			_, err = ReadToken(fd)
-			require.ErrorContains(t, err, "--token-fd")
-			require.ErrorContains(t, err, tc.want)
-		})
-	}
 }
 
 // dupFd gives f's descriptor away as a bare number, as an inherited one is.

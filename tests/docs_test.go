@@ -300,7 +300,7 @@ func TestDocsReferencesExist(t *testing.T) {
 	repo := ".."
 	// The API paths the code serves or calls.
 	var sources strings.Builder
-	for _, f := range []string{"manager/daemon/routes.go", "manager/api/doc.go", "shim/protocol.go"} {
+	for _, f := range []string{"manager/daemon/routes.go", "manager/api/doc.go", "shim/proto/paths.go"} {
 		data, err := os.ReadFile(filepath.Join(repo, f))
 		require.NoError(t, err)
 		sources.Write(data)
@@ -341,7 +341,7 @@ func TestDocsReferencesExist(t *testing.T) {
 			for _, p := range docsAPIPath.FindAllString(line, -1) {
 				checked++
 				if !strings.Contains(sources.String(), p) {
-					t.Errorf("%s: API path %s is neither served by manager/daemon/routes.go nor in shim/protocol.go", where, p)
+					t.Errorf("%s: API path %s is neither served by manager/daemon/routes.go nor in shim/proto/paths.go", where, p)
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+	"cm/shim/proto"
 )
 
 // TestManagerRefusesForgedShimMessages: a root process that is not a
@@ -29,7 +30,7 @@ func TestManagerRefusesForgedShimMessages(t *testing.T) {
 	t.Run("a fake DEAD with exit code 42", func(t *testing.T) {
 		m := m.in(t)
 		ct := m.run("sleep", "1000")
-		err := forger.Report(m.ctx(), api.Report{ID: ct.ID, State: manager.Dead, ExitCode: 42, Seq: 1000})
+		err := forger.Report(m.ctx(), proto.Report{ID: ct.ID, State: proto.StateDead, ExitStatus: proto.ExitStatus{ExitCode: 42}, Seq: 1000})
 
 		now, gerr := m.Client.Get(m.ctx(), ct.ID)
 		require.NoError(t, gerr)
@@ -42,7 +43,7 @@ func TestManagerRefusesForgedShimMessages(t *testing.T) {
 		m := m.in(t)
 		a, b := m.run("sleep", "1000"), m.run("sleep", "1000")
 		bControl := filepath.Join(m.StateDir, "containers", b.ID, "shim.sock")
-		_, err := forger.Register(m.ctx(), api.RegisterRequest{ID: a.ID, Pid: os.Getpid(), Control: bControl, State: manager.Running, ContainerPid: a.Pid})
+		_, err := forger.Register(m.ctx(), proto.Register{ID: a.ID, Pid: os.Getpid(), Control: bControl, State: proto.StateRunning, ContainerPid: a.Pid})
 
 		m.cmctlOK("kill", a.ID, "KILL")
 		_, waitErr := m.Client.Wait(m.ctx(), a.ID, manager.Dead)

@@ -14,6 +14,7 @@ import (
 	_ "cm/nsexec" // the C preamble of a container init, which this binary becomes
 	"cm/runtime"
 	"cm/shim"
+	"cm/shim/proto"
 )
 
 func main() {
@@ -113,7 +114,7 @@ func parseFlags(args []string) (o shim.Options, readyFd int, err error) {
 		return o, -1, err
 	}
 	if tokenFd >= 0 {
-		if o.Token, err = shim.ReadToken(tokenFd); err != nil {
+		if o.Token, err = proto.ReadToken(tokenFd); err != nil {
 			return o, -1, err
 		}
 	}

@@ -13,10 +13,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"cm/manager"
+	"cm/shim/proto"
 )
 
 // Error is an answer with a status of 400 or more.
@@ -92,7 +92,7 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+		proto.SetToken(req.Header, c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -324,73 +324,3 @@ func (s *EventStream) Line() []byte { return s.scan.Bytes() }
 
 // Close ends the subscription.
 func (s *EventStream) Close() error { return s.body.Close() }
-
-// Register announces a shim (on the shim socket).
-func (c *Client) Register(ctx context.Context, req RegisterRequest) (RegisterResponse, error) {
-	var out RegisterResponse
-	return out, c.Do(ctx, http.MethodPost, "/v1/shim/register", req, &out)
-}
-
-// Report tells a state change (on the shim socket).
-func (c *Client) Report(ctx context.Context, r Report) error {
-	return c.Do(ctx, http.MethodPost, "/v1/shim/report", r, nil)
-}
-
-// Heartbeat says the shim of id is alive (on the shim socket).
-func (c *Client) Heartbeat(ctx context.Context, id string) error {
-	return c.Do(ctx, http.MethodPost, "/v1/shim/heartbeat", Heartbeat{ID: id}, nil)
-}
-
-// Control is the manager's side of a shim's control socket.
-type Control struct{ c *Client }
-
-// NewControl makes a client for the shim control socket at path. It keeps
-// no idle connection: the manager calls a shim rarely, and makes a new
-// Control each time.
-func NewControl(path string) *Control { return &Control{c: newClient(path, false)} }
-
-// Start asks the shim to start the container's program.
-func (s *Control) Start(ctx context.Context) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/start", struct{}{}, nil)
-}
-
-// Signal asks the shim to send sig to the container's init.
-func (s *Control) Signal(ctx context.Context, sig syscall.Signal) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/signal", SignalRequest{Signal: int(sig)}, nil)
-}
-
-// KillAll asks the shim to SIGKILL every process in the container's cgroup.
-func (s *Control) KillAll(ctx context.Context) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/kill-all", struct{}{}, nil)
-}
-
-// Delete asks the shim to delete the container, killing it if it is not
-// DEAD, and exit. The manager has already checked rm against the state
-// machine, and a shim whose container it forgets would abort anyway.
-func (s *Control) Delete(ctx context.Context) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/delete", DeleteRequest{Force: true}, nil)
-}
-
-// Close drops idle connections.
-func (s *Control) Close() { s.c.Close() }
-
-// DeleteKeepLogs is Delete that leaves the container's log files, for a
-// restart whose new shim appends to them.
-func (s *Control) DeleteKeepLogs(ctx context.Context) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/delete", DeleteRequest{Force: true, KeepLogs: true}, nil)
-}
-
-// Pause asks the shim to freeze the container.
-func (s *Control) Pause(ctx context.Context) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/pause", struct{}{}, nil)
-}
-
-// Resume asks the shim to thaw the container.
-func (s *Control) Resume(ctx context.Context) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/resume", struct{}{}, nil)
-}
-
-// Update asks the shim to apply resources, an OCI linux.resources object.
-func (s *Control) Update(ctx context.Context, resources any) error {
-	return s.c.Do(ctx, http.MethodPost, "/v1/update", resources, nil)
-}

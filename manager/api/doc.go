@@ -1,7 +1,8 @@
-// Package api is the wire format of cmanagerd: the JSON types of its two
-// Unix-socket HTTP APIs, the control endpoint it expects of every shim, and
-// a Client for all of them. It owns no behaviour; it never touches the
-// daemon's state, the disk or the runtime. cmctl, shims and tests import it.
+// Package api is the wire format of cmanagerd's client API: its JSON
+// types, and a Client for it, for the shim socket and for a shim's
+// control socket (whose types are package cm/shim/proto's). It owns no
+// behaviour; it never touches the daemon's state, the disk or the
+// runtime. cmctl, the daemon and tests import it.
 //
 // # Client API (the client socket, default /run/cm/cm.sock)
 //
@@ -123,57 +124,10 @@
 //
 // # Shim protocol (the shim socket, default /run/cm/shim.sock)
 //
-// A shim pushes; the manager never polls. Only peers whose uid is root or
-// the daemon's own (SO_PEERCRED) may use this socket (403 otherwise).
-//
-//	POST /v1/shim/register  RegisterRequest → 200 RegisterResponse
-//	POST /v1/shim/report    Report          → 200 {}
-//	POST /v1/shim/heartbeat Heartbeat       → 200 {}
-//
-// Every message speaks for one container (its "id") and must come from
-// that container's shim, else 403 (and a line in the daemon's log):
-//   - it carries the container's token, "Authorization: Bearer TOKEN"
-//     (NewShimClient). The manager hands the token to the shim it
-//     launches on a pipe, cmshim --token-fd 4, never on the command line
-//     or in the environment. It is HMAC-SHA256(key, id) with a key kept
-//     in the state directory (shim.key, 0600), so a restarted manager
-//     still knows every shim's token;
-//   - a registration's Pid is the caller's own pid (SO_PEERCRED), and
-//     once a shim has registered, only that pid is heard for the
-//     container;
-//   - Control is the socket the manager derives from the container id,
-//     <state-dir>/containers/<id>/shim.sock (400 otherwise): no
-//     registration can point a container at another one's shim.
-//
-// A 404 {"error":"unknown container"} to any of them (with a valid
-// token) tells the shim to ABORT: kill its whole workload, clean up and exit. A shim registers once
-// its control socket listens and again whenever it reconnects after the
-// manager was unreachable; it reports every state change (READY after
-// create, RUNNING after start, DEAD with the exit status) and sends a
-// Heartbeat every RegisterResponse.HeartbeatInterval milliseconds. A shim
-// silent for the daemon's TTL becomes LOST. Reports are idempotent: a shim
-// re-sends its last report after reconnecting, and Seq (growing with each
-// new report of one shim) lets the manager drop what it already applied. A
-// shim reports DEAD only after the container's output is all in
-// container.log, so log followers see everything.
-//
-// # Shim control endpoint (each shim's own socket, Register.Control)
-//
-// The manager asks a shim to act through HTTP on the control socket the
-// shim registered:
-//
-//	POST /v1/start                         → 200 once the program runs
-//	POST /v1/signal   SignalRequest        → 200 (any signal, to the container's init)
-//	POST /v1/kill-all                      → 200 (SIGKILL to every process in its cgroup)
-//	POST /v1/delete   DeleteRequest        → 200 (delete the container; the shim exits)
-//	POST /v1/exec     ExecRequest          → 101, then the exec frames (upgrade as above)
-//	POST /v1/pause                         → 200 (freeze the cgroup; the shim reports PAUSED)
-//	POST /v1/resume                        → 200 (thaw it; the shim reports RUNNING)
-//	POST /v1/update   linux.resources      → 200 (the runtime's update of the cgroup limits)
-//
-// A signal to a PAUSED container thaws it after sending, so the signal is
-// delivered; the shim then reports RUNNING.
-//
-// Errors are {"error": "..."} with a 4xx or 5xx status. These paths and
-// bodies are the ones package cm/shim (shim/protocol.go) serves.
+// Shims push registrations, state reports and heartbeats to the shim
+// socket, and the manager asks a shim to act on the shim's own control
+// socket. Package cm/shim/proto owns that protocol: its types, paths and
+// doc. This package has the manager's client of a control socket
+// (Control), and Client.Register, Report and Heartbeat (with
+// NewShimClient) for tests that play a shim.
 package api

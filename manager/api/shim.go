@@ -1,58 +1,84 @@
 package api
 
-import "cm/manager"
+import (
+	"context"
+	"net/http"
+	"syscall"
 
-// ExitStatus is how a container's program ended.
-type ExitStatus struct {
-	ExitCode  int  `json:"exitCode"`
-	Signal    int  `json:"signal"`
-	OOMKilled bool `json:"oomKilled"`
+	"cm/shim/proto"
+)
+
+// This file is the manager's side of the shim protocol (package
+// cm/shim/proto owns its types and paths): Control, the client of a
+// shim's control socket, and the shim-socket calls a shim makes, for
+// tests and the test shim (package cm/manager/shimtest) to play one.
+
+// Register announces a shim (on the shim socket).
+func (c *Client) Register(ctx context.Context, req proto.Register) (proto.RegisterReply, error) {
+	var out proto.RegisterReply
+	return out, c.Do(ctx, http.MethodPost, proto.PathRegister, req, &out)
 }
 
-// RegisterRequest is a shim announcing itself: its pid, its control socket
-// and where its container is (READY, RUNNING, or DEAD with Exit).
-type RegisterRequest struct {
-	ID           string        `json:"id"`
-	Pid          int           `json:"pid"`
-	Control      string        `json:"control"`
-	ContainerPid int           `json:"containerPid,omitempty"` // the container's init
-	State        manager.State `json:"state"`
-	Exit         *ExitStatus   `json:"exit,omitempty"`
+// Report tells a state change (on the shim socket).
+func (c *Client) Report(ctx context.Context, r proto.Report) error {
+	return c.Do(ctx, http.MethodPost, proto.PathReport, r, nil)
 }
 
-// RegisterResponse tells the shim how often to send heartbeats.
-type RegisterResponse struct {
-	HeartbeatInterval int64 `json:"heartbeatInterval"` // milliseconds
+// Heartbeat says the shim of id is alive (on the shim socket).
+func (c *Client) Heartbeat(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodPost, proto.PathHeartbeat, proto.Heartbeat{ID: id}, nil)
 }
 
-// Report is a shim telling a state change: READY, RUNNING (Pid: the
-// container's init), or DEAD with the exit status.
-type Report struct {
-	ID        string        `json:"id"`
-	State     manager.State `json:"state"`
-	Pid       int           `json:"pid,omitempty"`
-	ExitCode  int           `json:"exitCode"`
-	Signal    int           `json:"signal,omitempty"`
-	OOMKilled bool          `json:"oomKilled,omitempty"`
-	Seq       uint64        `json:"seq"`
+// Control is the manager's side of a shim's control socket.
+type Control struct{ c *Client }
+
+// NewControl makes a client for the shim control socket at path. It keeps
+// no idle connection: the manager calls a shim rarely, and makes a new
+// Control each time.
+func NewControl(path string) *Control { return &Control{c: newClient(path, false)} }
+
+// Start asks the shim to start the container's program.
+func (s *Control) Start(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathStart, struct{}{}, nil)
 }
 
-// Heartbeat says the shim is alive.
-type Heartbeat struct {
-	ID string `json:"id"`
+// Signal asks the shim to send sig to the container's init.
+func (s *Control) Signal(ctx context.Context, sig syscall.Signal) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathSignal, proto.SignalRequest{Signal: int(sig)}, nil)
 }
 
-// SignalRequest asks a shim (on its control socket) to send a signal.
-type SignalRequest struct {
-	Signal int `json:"signal"`
+// KillAll asks the shim to SIGKILL every process in the container's cgroup.
+func (s *Control) KillAll(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathKillAll, struct{}{}, nil)
 }
 
-// DeleteRequest asks a shim (on its control socket) to delete its
-// container and exit; without Force a container that is not DEAD stays.
-type DeleteRequest struct {
-	Force    bool `json:"force"`
-	KeepLogs bool `json:"keepLogs,omitempty"` // leave container.log for the next shim (a restart)
+// Delete asks the shim to delete the container, killing it if it is not
+// DEAD, and exit. The manager has already checked rm against the state
+// machine, and a shim whose container it forgets would abort anyway.
+func (s *Control) Delete(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathDelete, proto.DeleteRequest{Force: true}, nil)
 }
 
-// UnknownContainer is the error text of the 404 that makes a shim abort.
-const UnknownContainer = "unknown container"
+// Close drops idle connections.
+func (s *Control) Close() { s.c.Close() }
+
+// DeleteKeepLogs is Delete that leaves the container's log files, for a
+// restart whose new shim appends to them.
+func (s *Control) DeleteKeepLogs(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathDelete, proto.DeleteRequest{Force: true, KeepLogs: true}, nil)
+}
+
+// Pause asks the shim to freeze the container.
+func (s *Control) Pause(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathPause, struct{}{}, nil)
+}
+
+// Resume asks the shim to thaw the container.
+func (s *Control) Resume(ctx context.Context) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathResume, struct{}{}, nil)
+}
+
+// Update asks the shim to apply resources, an OCI linux.resources object.
+func (s *Control) Update(ctx context.Context, resources any) error {
+	return s.c.Do(ctx, http.MethodPost, proto.PathUpdate, resources, nil)
+}

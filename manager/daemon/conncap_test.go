@@ -13,6 +13,7 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/manager/daemon"
+	"cm/shim/proto"
 )
 
 // TestConnectionCap: past MaxConns a new client gets in by closing the
@@ -61,7 +62,7 @@ func TestConnectionCap(t *testing.T) {
 
 		// The streams carry on: a change (by the shim socket, which has
 		// room) reaches every one.
-		_, err = h.shimOf(c.ID).Register(ctxT(t), api.RegisterRequest{ID: c.ID, Pid: os.Getpid(), Control: h.control(c.ID), State: manager.Ready})
+		_, err = h.shimOf(c.ID).Register(ctxT(t), proto.Register{ID: c.ID, Pid: os.Getpid(), Control: h.control(c.ID), State: proto.StateReady})
 		require.NoError(t, err)
 		for _, s := range streams {
 			ev, err := s.Next()

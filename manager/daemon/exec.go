@@ -16,6 +16,7 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/manager/execstream"
+	"cm/shim/proto"
 )
 
 // This file is exec: another process in a RUNNING container. The daemon
@@ -23,9 +24,6 @@ import (
 // exchange with the container's shim, and then only relays bytes between
 // the two connections; the frames (package execstream) are the client's
 // and the shim's business.
-
-// shimExecPath is the shim's exec endpoint (shim.PathExec).
-const shimExecPath = "/v1/exec"
 
 // ErrBusy: too many exec sessions at once (503).
 var ErrBusy = errors.New("busy")
@@ -108,7 +106,7 @@ func (d *Daemon) dialExec(ctx context.Context, e *entry, control string, req *ex
 	}
 	// Until the shim has answered, a hung shim is cut off like any other.
 	conn.SetDeadline(time.Now().Add(d.cfg.ShimTimeout))
-	resp, in, err := execstream.Handshake(conn, "http://shim"+shimExecPath, body)
+	resp, in, err := execstream.Handshake(conn, "http://shim"+proto.PathExec, body)
 	if err != nil {
 		conn.Close()
 		return nil, nil, shimErr(err)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cm/manager"
 	"cm/manager/api"
+	"cm/shim/proto"
 )
 
 // FuzzAPI feeds arbitrary bodies to the handlers that read one, over the
@@ -22,7 +22,7 @@ func FuzzAPI(f *testing.F) {
 	// Its token goes with every shim request: bodies about other
 	// containers get 403.
 	shim := h.shimOf(c.ID)
-	_, err := shim.Register(ctxT(f), api.RegisterRequest{ID: c.ID, Pid: os.Getpid(), Control: h.control(c.ID), State: manager.Ready})
+	_, err := shim.Register(ctxT(f), proto.Register{ID: c.ID, Pid: os.Getpid(), Control: h.control(c.ID), State: proto.StateReady})
 	require.NoError(f, err)
 
 	routes := []struct {

@@ -16,6 +16,7 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+	"cm/shim/proto"
 )
 
 // maxBody is the largest request body accepted (413 beyond).
@@ -71,7 +72,7 @@ func (d *Daemon) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	msg := err.Error()
 	if errors.Is(err, ErrUnknownContainer) {
-		msg = api.UnknownContainer // the exact words shims abort on
+		msg = proto.UnknownContainer // the exact words shims abort on
 	}
 	if status >= 500 {
 		d.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)

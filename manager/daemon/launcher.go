@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"cm/shim/proto"
 )
 
 // ShimConfig is what a shim is launched with.
@@ -39,10 +41,11 @@ type Launcher interface {
 //
 //	cmshim --ready-fd 3 --token-fd 4 [--lock-fd 5] --id ID --bundle DIR --state-dir DIR --manager SOCKET [--runtime-root DIR] [--log-max BYTES] [--init]
 //
-// in a session of its own, with the write end of a pipe as fd 3 on which
-// it writes one line, "ok" once its container is created and its control
-// socket listens, or why it failed, and as fd 4 the read end of a pipe
-// that holds its token (other processes can read a command line). (Run by hand, cmshim daemonizes by
+// in a session of its own, with the descriptors of package proto: the
+// write end of a pipe as fd 3 on which it writes one line, "ok" once its
+// container is created and its control socket listens, or why it failed,
+// and as fd 4 the read end of a pipe that holds its token (other
+// processes can read a command line). (Run by hand, cmshim daemonizes by
 // starting itself a second time; a launcher that can wait for a line
 // saves every container that second start.) The shim is the daemon's
 // child until it exits (see shims) or the daemon does.
@@ -54,7 +57,7 @@ type ExecLauncher struct {
 
 // Launch runs the shim binary and waits for its ready line.
 func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
-	args := []string{"--ready-fd", "3", "--token-fd", "4", "--id", sc.ID, "--bundle", sc.Bundle, "--state-dir", sc.StateDir, "--manager", sc.ManagerSocket}
+	args := []string{"--ready-fd", strconv.Itoa(proto.ReadyFd), "--token-fd", strconv.Itoa(proto.TokenFd), "--id", sc.ID, "--bundle", sc.Bundle, "--state-dir", sc.StateDir, "--manager", sc.ManagerSocket}
 	if l.RuntimeRoot != "" {
 		args = append(args, "--runtime-root", l.RuntimeRoot)
 	}
@@ -64,7 +67,7 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	if sc.Init {
 		args = append(args, "--init")
 	}
-	token, err := tokenPipe(sc.Token)
+	token, err := proto.TokenPipe(sc.Token)
 	if err != nil {
 		return fmt.Errorf("launch %s for container %s: %w", l.Binary, sc.ID, err)
 	}
@@ -76,11 +79,11 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 	defer r.Close()
 	// Not CommandContext: the shim must outlive the request that made it.
 	cmd := exec.Command(l.Binary, args...)
-	cmd.ExtraFiles = []*os.File{w, token} // fd 3, fd 4
+	cmd.ExtraFiles = []*os.File{w, token} // proto.ReadyFd, proto.TokenFd
 	if sc.Lock != nil {
-		// Held by the shim from the fork on; its number is its place.
-		cmd.ExtraFiles = append(cmd.ExtraFiles, sc.Lock)
-		cmd.Args = append(cmd.Args, "--lock-fd", strconv.Itoa(2+len(cmd.ExtraFiles)))
+		// Held by the shim from the fork on.
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sc.Lock) // proto.LockFd
+		cmd.Args = append(cmd.Args, "--lock-fd", strconv.Itoa(proto.LockFd))
 	}
 	// What the shim says before it sends its output to shim.log (a bad
 	// flag, say). A pipe of our own, not a Go writer: exec.Cmd would keep
@@ -133,23 +136,4 @@ func (l ExecLauncher) Launch(ctx context.Context, sc ShimConfig) error {
 		msg = "exited before it was ready: " + cmd.ProcessState.String()
 	}
 	return fmt.Errorf("launch %s for container %s: %s", l.Binary, sc.ID, msg)
-}
-
-// tokenPipe returns the read end of a pipe that holds token and then
-// ends: a token is far smaller than a pipe's buffer, so the write never
-// waits for a reader.
-func tokenPipe(token string) (*os.File, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("token pipe: %w", err)
-	}
-	_, err = io.WriteString(w, token)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		r.Close()
-		return nil, fmt.Errorf("token pipe: %w", err)
-	}
-	return r, nil
 }

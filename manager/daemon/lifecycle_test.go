@@ -12,6 +12,7 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/manager/shimtest"
+	"cm/shim/proto"
 )
 
 // TestLifecycle runs containers with the fake shim: a real shim protocol on
@@ -145,9 +146,9 @@ func TestShimAbort(t *testing.T) {
 	<-shim.Done()
 	require.True(t, shim.Aborted())
 
-	_, err = h.shimAPI.Register(ctxT(t), api.RegisterRequest{ID: "nope", Pid: 1, Control: "/x", State: manager.Ready})
+	_, err = h.shimAPI.Register(ctxT(t), proto.Register{ID: "nope", Pid: 1, Control: "/x", State: proto.StateReady})
 	require.Equal(t, http.StatusNotFound, api.StatusOf(err))
-	require.Equal(t, api.UnknownContainer, err.Error(), "the exact words shims abort on")
+	require.Equal(t, proto.UnknownContainer, err.Error(), "the exact words shims abort on")
 }
 
 // TestFollowLogsAcrossRotation: a follower keeps reading when the shim
@@ -181,7 +182,7 @@ func TestFollowLogsAcrossRotation(t *testing.T) {
 
 	// The shim reports DEAD after its last output: the stream ends there.
 	write("three\n")
-	require.NoError(t, h.shimOf(c.ID).Report(ctxT(t), api.Report{ID: c.ID, State: manager.Dead, ExitCode: 1, Seq: 1}))
+	require.NoError(t, h.shimOf(c.ID).Report(ctxT(t), proto.Report{ID: c.ID, State: proto.StateDead, ExitStatus: proto.ExitStatus{ExitCode: 1}, Seq: 1}))
 	rest, err := io.ReadAll(logs)
 	require.NoError(t, err)
 	require.Equal(t, "three\n", string(rest))

@@ -12,11 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/manager"
+	"cm/shim/proto"
 )
-
-// logName is the file the shim writes the container's output to, in the
-// container's directory. The shim may rotate it to logName+".1".
-const logName = "container.log"
 
 // handleLogs sends the container's log; with ?follow=1 it keeps sending
 // what is appended until the container is DEAD or LOST.
@@ -29,7 +26,7 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(d.store.ContainerDir(e.ID), logName)
+	path := filepath.Join(d.store.ContainerDir(e.ID), proto.LogFile)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if !follow {
 		f, err := os.Open(path)

@@ -14,6 +14,7 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/manager/daemon"
+	"cm/shim/proto"
 )
 
 // scrape reads /metrics from the client socket and parses it as Prometheus
@@ -69,9 +70,9 @@ func TestMetricsCountTransitions(t *testing.T) {
 	c := h.create("one", "sleep")
 	require.Equal(t, 1.0, value(h.scrape(), "cm_containers", "state", "CREATING"))
 	shim := h.shimOf(c.ID)
-	require.NoError(t, shim.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Ready, Seq: 1}))
-	require.NoError(t, shim.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Running, Pid: 1, Seq: 2}))
-	require.NoError(t, shim.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Running, Pid: 1, Seq: 2}), "a repeated report")
+	require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: c.ID, State: proto.StateReady, Seq: 1}))
+	require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: c.ID, State: proto.StateRunning, Pid: 1, Seq: 2}))
+	require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: c.ID, State: proto.StateRunning, Pid: 1, Seq: 2}), "a repeated report")
 	require.NoError(t, shim.Heartbeat(ctxT(t), c.ID))
 
 	m = h.scrape()
@@ -85,7 +86,7 @@ func TestMetricsCountTransitions(t *testing.T) {
 	// and the scrape still works.
 	require.Equal(t, -1.0, value(m, "cm_container_cpu_seconds_total"))
 
-	require.NoError(t, shim.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Dead, ExitCode: 1, Seq: 3}))
+	require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: c.ID, State: proto.StateDead, ExitStatus: proto.ExitStatus{ExitCode: 1}, Seq: 3}))
 	_, err := h.client.Delete(ctxT(t), c.ID, false)
 	require.NoError(t, err)
 	m = h.scrape()
@@ -102,7 +103,7 @@ func TestMetricsLostAndMissedHeartbeats(t *testing.T) {
 	h := newHarness(t, "none", func(c *daemon.Config) { c.HeartbeatInterval = interval; c.HeartbeatTTL = 5 * interval })
 	c := h.create("", "sleep")
 	shim := h.shimOf(c.ID)
-	require.NoError(t, shim.Report(ctxT(t), api.Report{ID: c.ID, State: manager.Ready, Seq: 1}))
+	require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: c.ID, State: proto.StateReady, Seq: 1}))
 	h.waitState(c.ID, manager.Lost) // silence
 	require.Equal(t, 1.0, value(h.scrape(), "cm_containers_lost_total"))
 

@@ -8,6 +8,7 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+	"cm/shim/proto"
 )
 
 // clientRoutes is the client API; package api documents it.
@@ -36,9 +37,9 @@ func (d *Daemon) clientRoutes() http.Handler {
 // and each container's messages only its shim (see authShim).
 func (d *Daemon) shimRoutes() http.Handler {
 	mux := http.NewServeMux()
-	d.route(mux, "/v1/shim/register", map[string]handlerFunc{"POST": d.handleRegister})
-	d.route(mux, "/v1/shim/report", map[string]handlerFunc{"POST": d.handleReport})
-	d.route(mux, "/v1/shim/heartbeat", map[string]handlerFunc{"POST": d.handleHeartbeat})
+	d.route(mux, proto.PathRegister, map[string]handlerFunc{"POST": d.handleRegister})
+	d.route(mux, proto.PathReport, map[string]handlerFunc{"POST": d.handleReport})
+	d.route(mux, proto.PathHeartbeat, map[string]handlerFunc{"POST": d.handleHeartbeat})
 	mux.HandleFunc("/", notFound)
 	return d.guard(checkPeer(mux))
 }
@@ -227,7 +228,7 @@ func (d *Daemon) handleInfo(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleRegister(w http.ResponseWriter, r *http.Request) error {
-	var req api.RegisterRequest
+	var req registerBody
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -243,7 +244,7 @@ func (d *Daemon) handleRegister(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleReport(w http.ResponseWriter, r *http.Request) error {
-	var req api.Report
+	var req reportBody
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -258,7 +259,7 @@ func (d *Daemon) handleReport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
-	var req api.Heartbeat
+	var req proto.Heartbeat
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}

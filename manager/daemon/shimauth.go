@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/manager/store"
+	"cm/shim/proto"
 )
 
 // This file binds what arrives on the shim socket to the shim the daemon
@@ -95,7 +96,7 @@ func (d *Daemon) authShim(r *http.Request, id string, claimedPid int) error {
 		peerPid = int(cred.Pid)
 	}
 	var why string
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := proto.Token(r.Header)
 	switch {
 	case !ok || token == "":
 		why = "no shim token (want Authorization: Bearer TOKEN)"

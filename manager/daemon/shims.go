@@ -6,11 +6,25 @@ import (
 	"time"
 
 	"cm/manager"
-	"cm/manager/api"
+	"cm/shim/proto"
 )
 
 // This file holds what shims tell the daemon. Every message proves the
 // shim alive, so it moves the watchdog's deadline first.
+
+// registerBody and reportBody are the messages of package proto as the
+// daemon reads them: the state as a manager.State, whose decoding refuses
+// a name that is no state (400), and takes any case.
+type (
+	registerBody struct {
+		proto.Register
+		State manager.State `json:"state"`
+	}
+	reportBody struct {
+		proto.Report
+		State manager.State `json:"state"`
+	}
+)
 
 func (d *Daemon) shimEntry(id string) (*entry, error) {
 	if id == "" {
@@ -38,7 +52,7 @@ func checkReported(s manager.State) error {
 
 // arrive works out where a shim's word `reported` takes the container, and
 // records the exit status when it is the news of its death.
-func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exit api.ExitStatus) manager.State {
+func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exit proto.ExitStatus) manager.State {
 	to := manager.Reported(cur.State, cur.LostFrom, reported)
 	if to == manager.Dead && cur.State != manager.Dead {
 		f.ExitCode, f.Signal, f.OOMKilled = exit.ExitCode, exit.Signal, exit.OOMKilled
@@ -53,30 +67,30 @@ func arrive(cur *manager.Snapshot, f *manager.Facts, reported manager.State, exi
 }
 
 // controlSocket is where the shim of container id listens: in the state
-// directory the daemon gave it, under the name package shim uses. The
+// directory the daemon gave it, under the name of the shim protocol. The
 // daemon derives it rather than trusting a registration to name it.
 func (d *Daemon) controlSocket(id string) string {
-	return filepath.Join(d.store.ContainerDir(id), "shim.sock")
+	return filepath.Join(d.store.ContainerDir(id), proto.ControlSocket)
 }
 
 // register records a shim's pid and control socket and where it says its
 // container is. It also adopts containers reloaded after a restart.
-func (d *Daemon) register(req api.RegisterRequest) (api.RegisterResponse, error) {
+func (d *Daemon) register(req registerBody) (proto.RegisterReply, error) {
 	if err := checkReported(req.State); err != nil {
-		return api.RegisterResponse{}, err
+		return proto.RegisterReply{}, err
 	}
 	// An unknown container first: that answer makes the shim abort.
 	e, err := d.shimEntry(req.ID)
 	if err != nil {
-		return api.RegisterResponse{}, err
+		return proto.RegisterReply{}, err
 	}
 	switch {
 	case req.Pid <= 0:
-		return api.RegisterResponse{}, badField("pid", "required: the shim's pid")
+		return proto.RegisterReply{}, badField("pid", "required: the shim's pid")
 	case req.Control != d.controlSocket(req.ID):
-		return api.RegisterResponse{}, badField("control", "%q: the shim of container %s listens on %s", req.Control, req.ID, d.controlSocket(req.ID))
+		return proto.RegisterReply{}, badField("control", "%q: the shim of container %s listens on %s", req.Control, req.ID, d.controlSocket(req.ID))
 	}
-	var exit api.ExitStatus
+	var exit proto.ExitStatus
 	if req.Exit != nil {
 		exit = *req.Exit
 	}
@@ -89,15 +103,15 @@ func (d *Daemon) register(req api.RegisterRequest) (api.RegisterResponse, error)
 		return arrive(cur, &f, req.State, exit), &f, nil
 	})
 	if err != nil {
-		return api.RegisterResponse{}, err
+		return proto.RegisterReply{}, err
 	}
-	return api.RegisterResponse{HeartbeatInterval: d.cfg.HeartbeatInterval.Milliseconds()}, nil
+	return proto.RegisterReply{HeartbeatInterval: proto.Interval(d.cfg.HeartbeatInterval)}, nil
 }
 
 // report applies a shim's state change. Reports are idempotent: one whose
 // Seq was already applied changes nothing and is answered 200 once what it
 // said is on disk.
-func (d *Daemon) report(r api.Report) error {
+func (d *Daemon) report(r reportBody) error {
 	if err := checkReported(r.State); err != nil {
 		return err
 	}
@@ -116,14 +130,14 @@ func (d *Daemon) report(r api.Report) error {
 		if r.Pid != 0 {
 			f.Pid = r.Pid
 		}
-		return arrive(cur, &f, r.State, api.ExitStatus{ExitCode: r.ExitCode, Signal: r.Signal, OOMKilled: r.OOMKilled}), &f, nil
+		return arrive(cur, &f, r.State, r.ExitStatus), &f, nil
 	})
 	return err
 }
 
 // heartbeat keeps the watchdog away; a LOST container whose shim is heard
 // again goes back to where it was when it was lost, if the table allows.
-func (d *Daemon) heartbeat(h api.Heartbeat) error {
+func (d *Daemon) heartbeat(h proto.Heartbeat) error {
 	e, err := d.shimEntry(h.ID)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"cm/manager"
 	"cm/manager/api"
 	"cm/manager/daemon"
+	"cm/shim/proto"
 )
 
 // player plays the shims of a daemon launched with mode "none", with
@@ -78,7 +79,7 @@ func (p *player) beat(id string, on bool) {
 func (p *player) report(t *testing.T, id string, s manager.State) error {
 	p.mu.Lock()
 	p.seq[id]++
-	r := api.Report{ID: id, State: s, Pid: 4242, Seq: p.seq[id]}
+	r := proto.Report{ID: id, State: proto.State(s.String()), Pid: 4242, Seq: p.seq[id]}
 	p.mu.Unlock()
 	if s == manager.Dead {
 		r.ExitCode = 7
@@ -87,9 +88,9 @@ func (p *player) report(t *testing.T, id string, s manager.State) error {
 }
 
 func (p *player) register(t *testing.T, id string, s manager.State) error {
-	req := api.RegisterRequest{ID: id, Pid: os.Getpid(), Control: p.h.control(id), State: s}
+	req := proto.Register{ID: id, Pid: os.Getpid(), Control: p.h.control(id), State: proto.State(s.String())}
 	if s == manager.Dead {
-		req.Exit = &api.ExitStatus{ExitCode: 7}
+		req.Exit = &proto.ExitStatus{ExitCode: 7}
 	}
 	_, err := p.h.shimOf(id).Register(ctxT(t), req)
 	return err
@@ -319,7 +320,7 @@ func TestRegisterCarriesContainerPid(t *testing.T) {
 	h := newHarness(t, "none")
 	p := newPlayer(t, h)
 	id := p.newContainer(t)
-	_, err := h.shimOf(id).Register(ctxT(t), api.RegisterRequest{ID: id, Pid: os.Getpid(), Control: h.control(id), State: manager.Ready, ContainerPid: 4242})
+	_, err := h.shimOf(id).Register(ctxT(t), proto.Register{ID: id, Pid: os.Getpid(), Control: h.control(id), State: proto.StateReady, ContainerPid: 4242})
 	require.NoError(t, err)
 	c, err := h.client.Get(ctxT(t), id)
 	require.NoError(t, err)

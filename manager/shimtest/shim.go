@@ -1,5 +1,5 @@
 // Package shimtest is a fake cmshim for tests. It speaks the real shim
-// protocol (package api) to a real daemon over its shim socket, and serves
+// protocol (package cm/shim/proto) to a real daemon over its shim socket, and serves
 // the real control endpoint on its own socket, but runs no container: the
 // "workload" is a tiny script read from the bundle's process.args:
 //
@@ -34,6 +34,7 @@ import (
 
 	"cm/manager"
 	"cm/manager/api"
+	"cm/shim/proto"
 )
 
 // Config is what cmshim gets on its command line.
@@ -56,10 +57,10 @@ type Shim struct {
 
 	mu        sync.Mutex
 	state     manager.State
-	exit      api.ExitStatus
+	exit      proto.ExitStatus
 	seq       uint64
-	last      api.Report   // re-sent after every (re-)registration
-	pending   []api.Report // made while not connected: sent in order once connected
+	last      proto.Report   // re-sent after every (re-)registration
+	pending   []proto.Report // made while not connected: sent in order once connected
 	interval  time.Duration
 	connected bool // registered since the manager was last unreachable
 
@@ -79,9 +80,9 @@ func Start(cfg Config) (*Shim, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Shim{cfg: cfg, args: args, mgr: api.NewShimClient(cfg.Manager, cfg.Token), control: filepath.Join(cfg.StateDir, "shim.sock"),
+	s := &Shim{cfg: cfg, args: args, mgr: api.NewShimClient(cfg.Manager, cfg.Token), control: filepath.Join(cfg.StateDir, proto.ControlSocket),
 		interval: 50 * time.Millisecond, done: make(chan struct{})}
-	if s.logFile, err = os.OpenFile(filepath.Join(cfg.StateDir, "container.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+	if s.logFile, err = os.OpenFile(filepath.Join(cfg.StateDir, proto.LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		return nil, fmt.Errorf("fake shim %s: %w", cfg.ID, err)
 	}
 	os.Remove(s.control)
@@ -95,7 +96,7 @@ func Start(cfg Config) (*Shim, error) {
 	go s.srv.Serve(ln)
 
 	if s.script() == "fail" {
-		s.state, s.exit = manager.Dead, api.ExitStatus{ExitCode: 127}
+		s.state, s.exit = manager.Dead, proto.ExitStatus{ExitCode: 127}
 		s.logf("fake workload %v: cannot be created", args)
 	} else {
 		s.state = manager.Ready
@@ -103,7 +104,7 @@ func Start(cfg Config) (*Shim, error) {
 	}
 	s.seq = 1
 	s.last = s.reportLocked()
-	s.pending = []api.Report{s.last}
+	s.pending = []proto.Report{s.last}
 	go s.run()
 	return s, nil
 }
@@ -129,10 +130,12 @@ func (s *Shim) logf(format string, args ...any) {
 	fmt.Fprintf(s.logFile, format+"\n", args...)
 }
 
+// wireState is a state as the shim protocol spells it.
+func wireState(st manager.State) proto.State { return proto.State(st.String()) }
+
 // reportLocked describes the current state; s.mu is held.
-func (s *Shim) reportLocked() api.Report {
-	return api.Report{ID: s.cfg.ID, State: s.state, Pid: os.Getpid(), Seq: s.seq,
-		ExitCode: s.exit.ExitCode, Signal: s.exit.Signal, OOMKilled: s.exit.OOMKilled}
+func (s *Shim) reportLocked() proto.Report {
+	return proto.Report{ID: s.cfg.ID, State: wireState(s.state), Pid: os.Getpid(), Seq: s.seq, ExitStatus: s.exit}
 }
 
 // run registers, then sends a heartbeat every interval; when the manager
@@ -178,7 +181,7 @@ func (s *Shim) sync() error {
 	}
 	s.sendMu.Lock()
 	s.mu.Lock()
-	req := api.RegisterRequest{ID: s.cfg.ID, Pid: os.Getpid(), Control: s.control, State: s.state, ContainerPid: os.Getpid()}
+	req := proto.Register{ID: s.cfg.ID, Pid: os.Getpid(), Control: s.control, State: wireState(s.state), ContainerPid: os.Getpid()}
 	if s.state == manager.Dead {
 		exit := s.exit
 		req.Exit = &exit
@@ -187,10 +190,10 @@ func (s *Shim) sync() error {
 	resp, err := s.mgr.Register(ctx, req)
 	if err == nil {
 		s.mu.Lock()
-		s.interval = time.Duration(resp.HeartbeatInterval) * time.Millisecond
+		s.interval = time.Duration(resp.HeartbeatInterval)
 		s.connected = true
 		if len(s.pending) == 0 {
-			s.pending = []api.Report{s.last} // re-sent: the manager may have lost it
+			s.pending = []proto.Report{s.last} // re-sent: the manager may have lost it
 		}
 		s.mu.Unlock()
 	}
@@ -226,7 +229,7 @@ func (s *Shim) flush() error {
 }
 
 // change moves the fake workload to state and reports it.
-func (s *Shim) change(state manager.State, exit api.ExitStatus) {
+func (s *Shim) change(state manager.State, exit proto.ExitStatus) {
 	s.mu.Lock()
 	if s.state == manager.Dead {
 		s.mu.Unlock()
@@ -251,7 +254,7 @@ func (s *Shim) change(state manager.State, exit api.ExitStatus) {
 }
 
 func (s *Shim) die(sig syscall.Signal) {
-	s.change(manager.Dead, api.ExitStatus{ExitCode: 128 + int(sig), Signal: int(sig)})
+	s.change(manager.Dead, proto.ExitStatus{ExitCode: 128 + int(sig), Signal: int(sig)})
 }
 
 // abort is what a shim does when the manager does not know its container:
@@ -294,31 +297,31 @@ func (s *Shim) State() manager.State {
 	return s.state
 }
 
-// routes is the control endpoint, as package api documents it.
+// routes is the control endpoint, as package proto documents it.
 func (s *Shim) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/start", s.handleStart)
-	mux.HandleFunc("POST /v1/signal", s.handleSignal)
-	mux.HandleFunc("POST /v1/kill-all", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+proto.PathStart, s.handleStart)
+	mux.HandleFunc("POST "+proto.PathSignal, s.handleSignal)
+	mux.HandleFunc("POST "+proto.PathKillAll, func(w http.ResponseWriter, r *http.Request) {
 		s.die(syscall.SIGKILL)
 		reply(w, http.StatusOK, struct{}{})
 	})
-	mux.HandleFunc("POST /v1/delete", func(w http.ResponseWriter, r *http.Request) {
-		var req api.DeleteRequest
+	mux.HandleFunc("POST "+proto.PathDelete, func(w http.ResponseWriter, r *http.Request) {
+		var req proto.DeleteRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		if st := s.State(); st != manager.Dead && !req.Force {
-			reply(w, http.StatusConflict, api.ErrorBody{Error: fmt.Sprintf("container is %s; delete it with force", st)})
+			reply(w, http.StatusConflict, proto.ErrorReply{Error: fmt.Sprintf("container is %s; delete it with force", st)})
 			return
 		}
 		s.die(syscall.SIGKILL)
 		reply(w, http.StatusOK, struct{}{})
 		go s.Close()
 	})
-	mux.HandleFunc("POST /v1/pause", s.pauseOrResume(manager.Running, manager.Paused))
-	mux.HandleFunc("POST /v1/resume", s.pauseOrResume(manager.Paused, manager.Running))
-	mux.HandleFunc("POST /v1/update", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+proto.PathPause, s.pauseOrResume(manager.Running, manager.Paused))
+	mux.HandleFunc("POST "+proto.PathResume, s.pauseOrResume(manager.Paused, manager.Running))
+	mux.HandleFunc("POST "+proto.PathUpdate, func(w http.ResponseWriter, r *http.Request) {
 		if st := s.State(); st == manager.Dead {
-			reply(w, http.StatusConflict, api.ErrorBody{Error: "container is not running"})
+			reply(w, http.StatusConflict, proto.ErrorReply{Error: "container is not running"})
 			return
 		}
 		data, _ := io.ReadAll(r.Body)
@@ -333,11 +336,11 @@ func (s *Shim) routes() http.Handler {
 func (s *Shim) pauseOrResume(from, to manager.State) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if st := s.State(); st != from {
-			reply(w, http.StatusConflict, api.ErrorBody{Error: fmt.Sprintf("container is %s, not %s", st, from)})
+			reply(w, http.StatusConflict, proto.ErrorReply{Error: fmt.Sprintf("container is %s, not %s", st, from)})
 			return
 		}
 		s.logf("%s", to)
-		s.change(to, api.ExitStatus{})
+		s.change(to, proto.ExitStatus{})
 		reply(w, http.StatusOK, struct{}{})
 	}
 }
@@ -350,26 +353,26 @@ func reply(w http.ResponseWriter, status int, v any) {
 
 func (s *Shim) handleStart(w http.ResponseWriter, r *http.Request) {
 	if st := s.State(); st != manager.Ready {
-		reply(w, http.StatusConflict, api.ErrorBody{Error: fmt.Sprintf("container is %s, not READY", st)})
+		reply(w, http.StatusConflict, proto.ErrorReply{Error: fmt.Sprintf("container is %s, not READY", st)})
 		return
 	}
 	s.logf("started")
-	s.change(manager.Running, api.ExitStatus{})
+	s.change(manager.Running, proto.ExitStatus{})
 	if s.script() == "exit" && len(s.args) > 1 {
 		code, _ := strconv.Atoi(s.args[1])
-		go s.change(manager.Dead, api.ExitStatus{ExitCode: code})
+		go s.change(manager.Dead, proto.ExitStatus{ExitCode: code})
 	}
 	reply(w, http.StatusOK, struct{}{})
 }
 
 func (s *Shim) handleSignal(w http.ResponseWriter, r *http.Request) {
-	var req api.SignalRequest
+	var req proto.SignalRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Signal <= 0 {
-		reply(w, http.StatusBadRequest, api.ErrorBody{Error: "signal: want a positive number"})
+		reply(w, http.StatusBadRequest, proto.ErrorReply{Error: "signal: want a positive number"})
 		return
 	}
 	if st := s.State(); st == manager.Dead {
-		reply(w, http.StatusConflict, api.ErrorBody{Error: "container is not running"})
+		reply(w, http.StatusConflict, proto.ErrorReply{Error: "container is not running"})
 		return
 	}
 	sig := syscall.Signal(req.Signal)

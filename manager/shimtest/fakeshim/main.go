@@ -13,15 +13,16 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
 
 	"cm/manager/shimtest"
+	"cm/shim/proto"
 )
 
 func main() {
@@ -42,15 +43,11 @@ func main() {
 		fail(err)
 	}
 	if *tokenFd >= 0 {
-		// Read here, not with shim.ReadToken: package shim would bring
-		// the runtime's C preamble into this binary.
-		f := os.NewFile(uintptr(*tokenFd), "token")
-		data, err := io.ReadAll(io.LimitReader(f, 1024))
-		f.Close()
+		token, err := proto.ReadToken(*tokenFd)
 		if err != nil {
-			fail(fmt.Errorf("--token-fd: %w", err))
+			fail(err)
 		}
-		cfg.Token = strings.TrimSpace(string(data))
+		cfg.Token = token
 	}
 	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.Manager == "" {
 		fail(fmt.Errorf("--id, --bundle, --state-dir and --manager are required"))
@@ -78,23 +75,21 @@ func main() {
 }
 
 // launch starts the detached daemon and waits for its word. The token
-// goes along on a pipe of its own (fd 4; the later --token-fd wins).
+// goes along on a pipe of its own (proto.TokenFd; the later --token-fd wins).
 func launch(token string) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		fail(err)
 	}
-	args := append([]string{"--ready-fd", "3"}, os.Args[1:]...)
-	extra := []*os.File{w} // fd 3
+	args := append([]string{"--ready-fd", strconv.Itoa(proto.ReadyFd)}, os.Args[1:]...)
+	extra := []*os.File{w} // proto.ReadyFd
 	if token != "" {
-		tr, tw, err := os.Pipe()
+		tr, err := proto.TokenPipe(token)
 		if err != nil {
 			fail(err)
 		}
-		tw.WriteString(token)
-		tw.Close()
-		args = append(args, "--token-fd", "4")
-		extra = append(extra, tr) // fd 4
+		args = append(args, "--token-fd", strconv.Itoa(proto.TokenFd))
+		extra = append(extra, tr) // proto.TokenFd
 	}
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -1,17 +1,25 @@
-package shim
+package proto
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 )
 
-// The token is the shim's secret from the manager: it sends it with every
-// message (Authorization: Bearer TOKEN) so the manager can tell its shim
-// from any other root process. It comes on a pipe, never in the command
-// line or the environment, which other processes can read.
+// The token is the shim's secret from the manager: the shim sends it with
+// every message so the manager can tell its shim from any other root
+// process. It comes on a pipe, never in the command line or the
+// environment, which other processes can read.
+
+// Descriptors a launcher hands cmshim (exec.Cmd.ExtraFiles in this order).
+const (
+	ReadyFd = 3 // --ready-fd: the shim writes "ok" or its error, one line
+	TokenFd = 4 // --token-fd: a pipe that holds the token and then ends
+	LockFd  = 5 // --lock-fd: the container's shim lock, held while the shim lives
+)
 
 // maxToken bounds what ReadToken reads.
 const maxToken = 1024
@@ -40,10 +48,10 @@ func ReadToken(fd int) (string, error) {
 	return token, nil
 }
 
-// tokenPipe returns the read end of a pipe that holds token and then
+// TokenPipe returns the read end of a pipe that holds token and then
 // ends, to hand the token to a child as a descriptor. A token is far
 // smaller than a pipe's buffer, so the write never waits for a reader.
-func tokenPipe(token string) (*os.File, error) {
+func TokenPipe(token string) (*os.File, error) {
 	if len(token) > maxToken {
 		return nil, errors.New("token pipe: token too long")
 	}
@@ -60,4 +68,20 @@ func tokenPipe(token string) (*os.File, error) {
 		return nil, fmt.Errorf("token pipe: %w", err)
 	}
 	return r, nil
+}
+
+// The token goes with every message to the manager as
+// "Authorization: Bearer TOKEN".
+const (
+	authHeader   = "Authorization"
+	bearerPrefix = "Bearer "
+)
+
+// SetToken puts token on a request's header h.
+func SetToken(h http.Header, token string) { h.Set(authHeader, bearerPrefix+token) }
+
+// Token returns the token of a request's header h; ok is false when it
+// has no bearer token.
+func Token(h http.Header) (token string, ok bool) {
+	return strings.CutPrefix(h.Get(authHeader), bearerPrefix)
 }

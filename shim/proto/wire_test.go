@@ -1,4 +1,4 @@
-package shim
+package proto
 
 import (
 	"encoding/json"
