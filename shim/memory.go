@@ -21,7 +21,7 @@ import (
 // the CPU: hence "what it holds now + headroom", never a constant.
 const memoryHeadroom = 1 << 20
 
-// settleDelay is how long after ready the shim gives memory back (see Run).
+// settleDelay is how long after ready, and after start, the shim settles (see Run).
 const settleDelay = time.Second
 
 // settleMemory gives back what creating the container needed (the bundle
