@@ -3,6 +3,7 @@ package shim
 import (
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"time"
 
@@ -30,11 +31,14 @@ func (s *Shim) watchExit(pid int) error {
 	go func() {
 		defer f.Close()
 		polled := false
-		rc.Read(func(uintptr) bool { // false first: wait until readable
+		err := rc.Read(func(uintptr) bool { // false first: wait until readable
 			done := polled
 			polled = true
 			return done
 		})
+		if err != nil {
+			log.Printf("wait for process %d: %v", pid, err)
+		}
 		s.ops.Lock()
 		s.reap()
 		s.ops.Unlock()
