@@ -30,12 +30,9 @@ func (s *Shim) watchExit(pid int) error {
 	}
 	go func() {
 		defer f.Close()
-		polled := false
-		err := rc.Read(func(uintptr) bool { // false first: wait until readable
-			done := polled
-			polled = true
-			return done
-		})
+		// Asked, not assumed: a readiness that came before Read began
+		// is forgotten by it, and would never come again.
+		err := rc.Read(func(fd uintptr) bool { return exited(int(fd)) })
 		if err != nil {
 			log.Printf("wait for process %d: %v", pid, err)
 		}
@@ -44,6 +41,17 @@ func (s *Shim) watchExit(pid int) error {
 		s.ops.Unlock()
 	}()
 	return nil
+}
+
+// exited tells whether the process of a pidfd has exited (or the pidfd
+// cannot tell: better a reaping pass too early than none).
+func exited(pidfd int) bool {
+	for {
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, 0)
+		if !errors.Is(err, unix.EINTR) {
+			return err != nil || n > 0
+		}
+	}
 }
 
 // sweepOrphans runs a reaping pass every orphanSweep until quit, for a
