@@ -62,24 +62,37 @@ func detachedReadonlyExe() (*os.File, error) {
 // namespacedReadonlyExe is the way for kernels without the mount API: a
 // bind mount in a mount namespace of a thread that then ends.
 func namespacedReadonlyExe() (*os.File, error) {
-	type result struct {
+	var (
 		f   *os.File
 		err error
+	)
+	// The thread gets a private mount namespace and is never given back
+	// to the Go scheduler: it ends, and the namespace with it.
+	onThrowawayThread(func() { f, err = bindReadonly() })
+	if err != nil {
+		return nil, fmt.Errorf("protect the cmrun binary: %w", err)
 	}
-	done := make(chan result, 1)
+	return f, nil
+}
+
+// onThrowawayThread runs fn on a thread of its own, which ends with it.
+// Not on the main thread: the runtime cannot end that one and would park
+// it for good instead, a thread lost for the life of a long-lived caller
+// (cmshim). There the goroutine holds the main thread, so that the one it
+// starts runs elsewhere.
+func onThrowawayThread(fn func()) {
+	done := make(chan struct{})
 	go func() {
-		// The thread gets a private mount namespace and is never given
-		// back to the Go scheduler: it ends with this goroutine, and the
-		// namespace with it.
+		defer close(done)
 		goruntime.LockOSThread()
-		f, err := bindReadonly()
-		done <- result{f, err}
+		if unix.Gettid() == unix.Getpid() {
+			onThrowawayThread(fn)
+			goruntime.UnlockOSThread()
+			return
+		}
+		fn() // returns still locked: the thread ends
 	}()
-	r := <-done
-	if r.err != nil {
-		return nil, fmt.Errorf("protect the cmrun binary: %w", r.err)
-	}
-	return r.f, nil
+	<-done
 }
 
 func bindReadonly() (*os.File, error) {

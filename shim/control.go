@@ -65,6 +65,7 @@ func (s *Shim) handleStart(w http.ResponseWriter, r *http.Request) {
 	}
 	// Still under ops: the reaper cannot report DEAD before this RUNNING.
 	s.setState(proto.StateRunning, proto.ExitStatus{})
+	s.settling.Reset(settleDelay) // start made threads and garbage of its own
 	reply(w, http.StatusOK, proto.ControlReply{Pid: s.initPid})
 }
 

@@ -17,19 +17,14 @@
 //
 // # In process, not by running cmrun
 //
-// The daemon calls runtime.Create and runtime.Start itself. Measured on
-// the 2-core CI machine with a busybox container:
-//   - Latency: create+start takes 11-13 ms in process and 21 ms as
-//     "cmrun create" + "cmrun start" (BenchmarkCreateStart): each cmrun
-//     run is one more Go program to start and a state file to reload.
-//     From running cmshim to the manager hearing RUNNING: 70-110 ms
-//     (TestShimFootprint, a busy machine).
-//   - Memory, VmRSS with one running container: 11.4-11.9 MB, of which
-//     only 2.4-2.6 MB is the shim's own (RssAnon); the rest is the mapped
-//     binary and libc, shared by every shim (Pss falls to 5.1 MB with
-//     three shims). A shim that ran cmrun would still be a Go HTTP
-//     daemon: a bare one measures 8.1 MB (1.3 MB anonymous). So running
-//     cmrun would save about 1 MB of private memory per container.
+// The daemon calls runtime.Create and runtime.Start itself. Running
+// "cmrun create" and "cmrun start" instead would be slower (each is one
+// more Go program to start and a state file to reload;
+// BenchmarkCreateStart compares the two) and would save little memory: a
+// shim that ran cmrun would still be a Go HTTP daemon, and most of a
+// shim's resident memory is the binary and libc, shared by every shim.
+// The README's "A shim's memory" and the manager benchmark
+// (bench/results) have the numbers.
 //
 // In process wins: it is faster, the shim needs package runtime anyway
 // (OOM count, kill of the whole cgroup, delete), and the container init

@@ -245,6 +245,9 @@ func (x *execSession) start(proc *specs.Process) (int, []chan struct{}, error) {
 			}
 			// Registered under ops, before the reaper can see it exit.
 			s.execs[p] = x.exited
+			if err := s.watchExit(p); err != nil {
+				log.Printf("exec: %v: its exit will only be noticed with the container's", err)
+			}
 		},
 	})
 	s.ops.Unlock()

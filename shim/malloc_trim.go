@@ -5,6 +5,6 @@ import "C"
 
 // trimCHeap gives the C heap's free memory back to the kernel. The
 // runtime compiles seccomp filters with libseccomp (C) during create;
-// glibc keeps what it freed in a per-thread arena, about 1 MB that a
-// long-lived shim would otherwise carry for nothing.
+// glibc keeps what it freed in a per-thread arena, which a long-lived
+// shim would otherwise carry for nothing.
 func trimCHeap() { C.malloc_trim(0) }

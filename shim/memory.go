@@ -10,18 +10,16 @@ import (
 
 // memoryHeadroom is how far the Go runtime's memory may grow past what the
 // daemon holds once its container runs before the garbage collector works
-// to give it back. Measured with heartbeats every 10 ms (2000 of them, an
-// hour of the default 2 s): without a limit a shim's anonymous memory
-// grew from 2.5 MB to 6.6 MB (VmRSS 11.7 to 15.9 MB), because the heap may
-// reach the collector's 4 MB minimum goal in garbage before the first
-// collection and the scavenger hands freed pages back lazily. With 1 or
-// 2 MiB of headroom it stayed at 3.3 to 3.5 MB, for about 0.1 ms more CPU
-// per heartbeat. A fixed limit of 4 MiB, below the runtime's own floor
-// (about 5.7 MB here), made it collect on every heartbeat at ten times
-// the CPU: hence "what it holds now + headroom", never a constant.
+// to give it back. Without a limit a heartbeating shim's heap reaches the
+// collector's minimum goal in garbage before each collection and the
+// scavenger hands freed pages back lazily, so it grows for hours; a little
+// headroom keeps it near its settled size for a little more CPU per
+// heartbeat. A fixed limit below the runtime's own floor makes it collect
+// on every heartbeat: hence "what it holds now + headroom", never a
+// constant. The README's "A shim's memory" has the measurements.
 const memoryHeadroom = 1 << 20
 
-// settleDelay is how long after ready the shim gives memory back (see Run).
+// settleDelay is how long after ready, and after start, the shim settles (see Run).
 const settleDelay = time.Second
 
 // settleMemory gives back what creating the container needed (the bundle

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +42,8 @@ type Shim struct {
 	logDone chan struct{} // closed once the container's output is all in the log
 
 	keepLogs atomic.Bool // delete asked to leave the log files (a restart)
+
+	settling *time.Timer // runs settle once start-up is over; start resets it
 }
 
 // Run is the daemon: it creates the container, calls ready (with nil, or
@@ -64,31 +65,33 @@ func Run(o Options, ready func(error)) error {
 		ready(fmt.Errorf("become a child subreaper: %w", err))
 		return err
 	}
-	// Before the container exists, so no child's exit goes unnoticed.
-	sigchld := make(chan os.Signal, 1)
-	signal.Notify(sigchld, unix.SIGCHLD)
-
 	ln, err := s.setUp()
 	ready(err)
 	if err != nil {
 		return err
 	}
-	go s.reapLoop(sigchld)
+	s.ops.Lock()
+	err = s.watchExit(s.initPid)
+	s.ops.Unlock()
+	if err != nil {
+		log.Printf("%v: the container's exit will not be noticed", err)
+	}
+	if samePIDNamespace(s.initPid) {
+		go s.sweepOrphans()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	linkDone := make(chan struct{})
 	go func() {
 		defer close(linkDone)
 		s.link.run(ctx)
 	}()
+	// Create and start leave garbage on both heaps and idle threads.
+	// Giving them back takes milliseconds, which would delay ready and
+	// start; a second after the later of the two the shim is in its
+	// steady state (see settle).
+	s.settling = time.AfterFunc(settleDelay, settle)
 	srv := &http.Server{Handler: s.controlHandler()}
 	go srv.Serve(ln)
-	// Create left garbage on both heaps. Giving it back takes a forced
-	// collection, a scavenge and malloc_trim: 1.5 to 11 ms measured on a
-	// loaded 2-core host, which used to delay ready and with it every
-	// create→READY. A second later the manager has heard READY and a
-	// client's start, which usually follows at once, is over too; the
-	// memory limit settleMemory sets is then measured in the steady state.
-	time.AfterFunc(settleDelay, settleMemory)
 
 	<-s.quit
 	// Shutdown lets the request that asked us to stop get its answer.
