@@ -4,7 +4,7 @@ import (
 	"log"
 	"os"
 	goruntime "runtime"
-
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,6 +18,11 @@ const steadyThreads = 3
 
 // threadExitPause is how long releaseThreads lets ended threads go.
 const threadExitPause = 5 * time.Millisecond
+
+// tidyInterval is how often a settled shim ends the threads that blocking
+// system calls made since it settled, which the runtime would keep idle
+// for the rest of the container's life.
+const tidyInterval = 30 * time.Second
 
 // maxReleaseRounds bounds releaseThreads, should threads keep appearing
 // (a blocking system call in another goroutine) while it ends others.
@@ -85,4 +90,17 @@ func settle() {
 	before, after := releaseThreads()
 	log.Printf("ended idle threads: %d before, %d after", before, after)
 	settleMemory()
+	tidying.Do(func() { time.AfterFunc(tidyInterval, tidyThreads) })
+}
+
+// tidying starts tidyThreads once: settle runs after ready and again
+// after start.
+var tidying sync.Once
+
+// tidyThreads ends surplus threads, if there are any, then runs again.
+func tidyThreads() {
+	if threadCount() > steadyThreads {
+		releaseThreads()
+	}
+	time.AfterFunc(tidyInterval, tidyThreads)
 }
