@@ -54,22 +54,25 @@ cni:
 	@mkdir -p $(CNI_DIR)
 	GOBIN=$(CNI_DIR) $(GO) install $(foreach p,$(CNI_PLUGINS),github.com/containernetworking/plugins/plugins/$(p)@$(CNI_VERSION))
 
-# cmrun is linked statically: it starts twice per container (cmrun, then
-# the same binary as the container's stage 0 and init), and without the
-# dynamic loader neither start maps and relocates libc and libseccomp.
-# netgo and osusergo keep glibc's NSS, which a static binary cannot load,
-# out of the net and os/user packages. GOEXPERIMENT=jsonv2 puts
-# encoding/json on the v2 implementation (same API and behaviour), whose
-# first decode of a spec in a fresh process builds its tables faster:
-# cmrun decodes config.json and the init its config, each once.
-CMRUN_TAGS    := netgo,osusergo
-CMRUN_LDFLAGS := $(LDFLAGS) -linkmode external -extldflags -static
-CMRUN_ENV     := GOEXPERIMENT=jsonv2
+# cmrun and cmshim are linked statically: each starts twice per container
+# (itself, then the same binary as the container's stage 0 and init), and
+# without the dynamic loader neither start maps and relocates libc and
+# libseccomp (a static cmshim also keeps less private memory for
+# the container's life). netgo and osusergo keep glibc's NSS, which
+# a static binary cannot load, out of the net and os/user packages.
+# GOEXPERIMENT=jsonv2 puts encoding/json on the v2 implementation (same
+# API and behaviour), whose first decode of a spec in a fresh process
+# builds its tables faster: each decodes config.json and the init its
+# config, once.
+STATIC_TAGS    := netgo,osusergo
+STATIC_LDFLAGS := $(LDFLAGS) -linkmode external -extldflags -static
+STATIC_ENV     := GOEXPERIMENT=jsonv2
+STATIC_BINS    := cmrun cmshim
 
 build: deps
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
-	$(CMRUN_ENV) $(GO) build -tags $(CMRUN_TAGS) -ldflags "$(CMRUN_LDFLAGS)" -o $(BIN)/cmrun ./cmd/cmrun
+	$(foreach b,$(STATIC_BINS),$(STATIC_ENV) $(GO) build -tags $(STATIC_TAGS) -ldflags "$(STATIC_LDFLAGS)" -o $(BIN)/$(b) ./cmd/$(b) &&) true
 
 # The default bundle: a static busybox root filesystem and cmrun's default config.
 DEMO := echo "hello from $$(hostname): I am PID $$$$ in my own namespaces"; echo "my root:"; ls /; \

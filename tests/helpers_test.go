@@ -38,7 +38,9 @@ func TestMain(m *testing.M) {
 	code := func() int {
 		defer os.RemoveAll(tmp)
 		binDir = filepath.Join(tmp, "bin")
-		build := exec.Command("go", "build", "-o", binDir+"/", "cm/cmd/...")
+		// The Makefile's build, so that the tests run the binaries a user
+		// gets (cmrun and cmshim are linked statically, with jsonv2).
+		build := exec.Command("make", "-s", "-C", "..", "build", "BIN="+binDir)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "tests: build binaries:", err)
