@@ -63,6 +63,13 @@ type Heartbeat struct {
 	ID string `json:"id"`
 }
 
+// HeartbeatReply may answer a heartbeat: the interval the shim should
+// beat at from now on, which the manager stretches as it watches more
+// containers. An empty body or a zero interval keeps the current one.
+type HeartbeatReply struct {
+	HeartbeatInterval Interval `json:"heartbeatInterval,omitempty"`
+}
+
 // ErrorReply is the body of every answer that is not 200.
 type ErrorReply struct {
 	Error string `json:"error"`
