@@ -80,7 +80,8 @@ func (m *metrics) transition(e *entry, before, after *manager.Snapshot) {
 // heard counts the heartbeats a shim missed before this message: the
 // intervals, rounded, between its last message and now, minus the one
 // this message ends. A container reloaded after a restart is not counted
-// until its shim has spoken once: the daemon was not listening.
+// until its shim has spoken once: the daemon was not listening. The
+// interval is the one the shim was last told, ttl the silence it allowed.
 func (m *metrics) heard(e *entry, now time.Time, ttl, interval time.Duration) {
 	deadline, ok := e.Deadline()
 	if !ok || e.Unconfirmed() || interval <= 0 {
