@@ -116,7 +116,7 @@ func (l *link) session(ctx context.Context, registered func()) error {
 			}
 		case <-tick.C:
 			var beat proto.HeartbeatReply
-			if err := l.client.post(ctx, proto.PathHeartbeat, proto.Heartbeat{ID: l.id}, &beat); err != nil {
+			if err := l.client.post(ctx, proto.PathHeartbeat, proto.Heartbeat{ID: l.id, Interval: proto.Interval(interval)}, &beat); err != nil {
 				return err
 			}
 			if l.client.dials.Load() != conn {

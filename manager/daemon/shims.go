@@ -152,9 +152,11 @@ func (d *Daemon) report(r reportBody) error {
 
 // heartbeat keeps the watchdog away and answers with the interval the
 // shim is to beat at; a LOST container whose shim is heard again goes
-// back to where it was when it was lost, if the table allows.
+// back to where it was when it was lost, if the table allows. A shim
+// that does not say its interval ignores the answer: it is told nothing
+// new, so its deadline stays that of the interval of its registration.
 func (d *Daemon) heartbeat(h proto.Heartbeat) (proto.HeartbeatReply, error) {
-	e, interval, err := d.shimEntry(h.ID, true)
+	e, interval, err := d.shimEntry(h.ID, h.Interval > 0)
 	if err != nil {
 		return proto.HeartbeatReply{}, err
 	}
