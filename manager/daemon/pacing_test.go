@@ -37,6 +37,9 @@ func TestHeartbeatPacedToBudget(t *testing.T) {
 	require.Equal(t, interval, time.Duration(beat.HeartbeatInterval), "a shim that does not follow answers is told nothing new")
 	beat = heartbeat(t, h, c.ID, interval)
 	require.Equal(t, paced, time.Duration(beat.HeartbeatInterval), "%d containers at %d heartbeats/s", many, budget)
+	m := h.scrape()
+	require.Equal(t, paced.Seconds(), value(m, "cm_shim_heartbeat_interval_seconds"))
+	require.Equal(t, 2.0, value(m, "cm_shim_heartbeats_total"))
 
 	// Well past the configured TTL, well within the paced one.
 	require.Never(t, func() bool { return h.get(c.ID).State == manager.Lost }, 2*ttl, 20*time.Millisecond,

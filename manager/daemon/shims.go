@@ -160,6 +160,7 @@ func (d *Daemon) heartbeat(h proto.Heartbeat) (proto.HeartbeatReply, error) {
 	if err != nil {
 		return proto.HeartbeatReply{}, err
 	}
+	d.metrics.heartbeats.Inc()
 	reply := proto.HeartbeatReply{HeartbeatInterval: proto.Interval(interval)}
 	s := e.Snap()
 	if s.State == manager.Lost && s.LostFrom == 0 {
