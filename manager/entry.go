@@ -23,6 +23,7 @@ type Entry[S any] struct {
 	// spoken since the daemon reloaded this container from disk.
 	deadline    atomic.Int64
 	unconfirmed atomic.Bool
+	told        atomic.Int64 // the heartbeat interval the shim was last given (nanoseconds; 0: none yet)
 
 	// Commit order: the last version recorded (on disk, as events).
 	commitMu   sync.Mutex
@@ -174,6 +175,15 @@ func (e *Entry[S]) Deadline() (deadline time.Time, ok bool) {
 	}
 	return time.Unix(0, ns), true
 }
+
+// Tell records the heartbeat interval the shim is given now and returns
+// the one it was given before (0 if none).
+func (e *Entry[S]) Tell(interval time.Duration) (before time.Duration) {
+	return time.Duration(e.told.Swap(int64(interval)))
+}
+
+// Told is the heartbeat interval the shim was last given; 0 if none.
+func (e *Entry[S]) Told() time.Duration { return time.Duration(e.told.Load()) }
 
 // Unconfirmed reports whether the container was reloaded from disk and its
 // shim has not spoken since.

@@ -134,4 +134,9 @@ func TestWatchBookkeeping(t *testing.T) {
 	require.True(t, e.Unconfirmed())
 	e.Heard(at.Add(time.Second))
 	require.False(t, e.Unconfirmed())
+
+	require.Zero(t, e.Told(), "no interval given yet")
+	require.Zero(t, e.Tell(2*time.Second))
+	require.Equal(t, 2*time.Second, e.Tell(8*time.Second), "Tell returns the interval given before")
+	require.Equal(t, 8*time.Second, e.Told())
 }

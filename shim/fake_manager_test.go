@@ -29,8 +29,10 @@ type fakeManager struct {
 	registers  []proto.Register
 	reports    []proto.Report
 	heartbeats int
-	auths      []string // the Authorization header of every message
-	unknown    bool     // answer 404 "unknown container" to everything
+	auths      []string      // the Authorization header of every message
+	unknown    bool          // answer 404 "unknown container" to everything
+	beat       time.Duration // the interval a heartbeat's answer names; 0: an empty answer, as an older manager gives
+	said       time.Duration // the interval the last heartbeat said the shim beats at
 }
 
 func newFakeManager(t *testing.T, dir string, interval time.Duration) *fakeManager {
@@ -63,7 +65,12 @@ func (m *fakeManager) start() {
 		var hb proto.Heartbeat
 		if m.decode(w, r, &hb) {
 			m.heartbeats++
-			m.answer(w, struct{}{})
+			m.said = time.Duration(hb.Interval)
+			if m.beat == 0 {
+				m.mu.Unlock()
+				return // 200 with no body
+			}
+			m.answer(w, proto.HeartbeatReply{HeartbeatInterval: proto.Interval(m.beat)})
 		}
 	})
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
@@ -114,6 +121,20 @@ func (m *fakeManager) setUnknown(unknown bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.unknown = unknown
+}
+
+// setBeat makes heartbeat answers name interval (0: answer with no body).
+func (m *fakeManager) setBeat(interval time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.beat = interval
+}
+
+// saidInterval is the interval the last heartbeat said the shim beats at.
+func (m *fakeManager) saidInterval() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.said
 }
 
 // snapshot returns copies of what was heard so far.

@@ -115,11 +115,18 @@ func (l *link) session(ctx context.Context, registered func()) error {
 				return err
 			}
 		case <-tick.C:
-			if err := l.client.post(ctx, proto.PathHeartbeat, proto.Heartbeat{ID: l.id}, nil); err != nil {
+			var beat proto.HeartbeatReply
+			if err := l.client.post(ctx, proto.PathHeartbeat, proto.Heartbeat{ID: l.id, Interval: proto.Interval(interval)}, &beat); err != nil {
 				return err
 			}
 			if l.client.dials.Load() != conn {
 				return errReconnected
+			}
+			// The manager paces all shims together: it may name a new
+			// interval with any answer; an older one names none.
+			if next := time.Duration(beat.HeartbeatInterval); next > 0 && next != interval {
+				interval = next
+				tick.Reset(interval)
 			}
 		}
 	}

@@ -96,7 +96,9 @@ func (c *unixClient) call(ctx context.Context, method, path string, in, out any)
 		}
 		return fmt.Errorf("%s %s: %w", method, path, e)
 	}
-	if out != nil {
+	// An empty answer leaves out as it is: a manager that has nothing to
+	// say in a reply (an older one, to a heartbeat) may send no body.
+	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 		}

@@ -74,8 +74,10 @@
 //
 // GET /metrics has: cm_containers{state} (a gauge per state),
 // cm_transitions_total{from,to}, cm_containers_lost_total,
+// cm_shim_heartbeats_total (heartbeats received),
 // cm_shim_heartbeats_missed_total (heartbeat intervals a shim let pass,
-// counted when it is heard again), cm_create_seconds (a histogram of
+// counted when it is heard again), cm_shim_heartbeat_interval_seconds
+// (the interval shims are told now), cm_create_seconds (a histogram of
 // create → READY), and for each RUNNING, STOPPING or PAUSED container
 // cm_container_cpu_seconds_total{id,name} and
 // cm_container_memory_bytes{id,name}, read from its cgroup at each scrape

@@ -24,15 +24,20 @@ type Config struct {
 	QueueSize int // executor queue; default 1024
 	EventRing int // events kept for ?since= replay; default 4096
 
-	HeartbeatInterval time.Duration // told to shims; default 2s
+	HeartbeatInterval time.Duration // told to shims (the shortest, see HeartbeatBudget); default 2s
 	HeartbeatTTL      time.Duration // silence that makes a container LOST; default 3 intervals
 	RestartGrace      time.Duration // after a restart, how long shims have to speak up; default 30s
 	StopTimeout       time.Duration // default grace period of stop; default 10s
 	ShimTimeout       time.Duration // limit of one call to a shim's control socket; default 10s
+	// HeartbeatBudget caps the heartbeats all shims together send a
+	// second: with more containers than it takes at HeartbeatInterval,
+	// shims are told a longer interval, and the TTL grows in proportion.
+	// 0 keeps the interval fixed (cmanagerd's default is 200).
+	HeartbeatBudget int
 
 	// Limits of both sockets, so slow or idle peers cannot hold the daemon.
 	ReadTimeout  time.Duration // to read one request's headers, then again its body; default 10s
-	IdleTimeout  time.Duration // a kept-alive connection with no request is closed; default 2m (shim socket: at least 4 heartbeat intervals)
+	IdleTimeout  time.Duration // a kept-alive connection with no request is closed; default 2m (shim socket: at least 4 of the longest heartbeat interval)
 	MaxConns     int           // open connections on the client socket; default a quarter of the descriptor limit, at most 4096
 	MaxShimConns int           // open connections on the shim socket (one per live shim); default half the descriptor limit, at most 16384
 

@@ -238,7 +238,7 @@ func (d *Daemon) listen() error {
 	d.shimSock.accept = shimLim
 	d.shimSrv = &http.Server{
 		Handler: bodyDeadline(d.cfg.ReadTimeout, d.shimRoutes()), BaseContext: base, ConnContext: peerContext, ConnState: shimLim.track,
-		ReadHeaderTimeout: d.cfg.ReadTimeout, IdleTimeout: max(d.cfg.IdleTimeout, 4*d.cfg.HeartbeatInterval),
+		ReadHeaderTimeout: d.cfg.ReadTimeout, IdleTimeout: max(d.cfg.IdleTimeout, 4*d.maxBeatInterval()),
 	}
 	return nil
 }

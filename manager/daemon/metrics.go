@@ -25,6 +25,7 @@ type metrics struct {
 	registry         *prometheus.Registry
 	handler          http.Handler
 	transitions      *prometheus.CounterVec
+	heartbeats       prometheus.Counter
 	heartbeatsMissed prometheus.Counter
 	lost             prometheus.Counter
 	createSeconds    prometheus.Histogram
@@ -39,6 +40,10 @@ func newMetrics(d *Daemon) *metrics {
 			Name: "cm_transitions_total",
 			Help: "State transitions made, by the state left and the state entered.",
 		}, []string{"from", "to"}),
+		heartbeats: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cm_shim_heartbeats_total",
+			Help: "Heartbeats received from shims.",
+		}),
 		heartbeatsMissed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cm_shim_heartbeats_missed_total",
 			Help: "Heartbeat intervals that passed without a word from a shim, counted when it is heard again.",
@@ -53,7 +58,11 @@ func newMetrics(d *Daemon) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12), // 10ms to 20s
 		}),
 	}
-	m.registry.MustRegister(m.transitions, m.heartbeatsMissed, m.lost, m.createSeconds,
+	interval := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cm_shim_heartbeat_interval_seconds",
+		Help: "The heartbeat interval shims are told now: the configured one, longer with more containers than the heartbeat budget takes.",
+	}, func() float64 { return d.beatInterval().Seconds() })
+	m.registry.MustRegister(m.transitions, m.heartbeats, m.heartbeatsMissed, m.lost, m.createSeconds, interval,
 		containerCollector{d: d},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -80,7 +89,8 @@ func (m *metrics) transition(e *entry, before, after *manager.Snapshot) {
 // heard counts the heartbeats a shim missed before this message: the
 // intervals, rounded, between its last message and now, minus the one
 // this message ends. A container reloaded after a restart is not counted
-// until its shim has spoken once: the daemon was not listening.
+// until its shim has spoken once: the daemon was not listening. The
+// interval is the one the shim was last told, ttl the silence it allowed.
 func (m *metrics) heard(e *entry, now time.Time, ttl, interval time.Duration) {
 	deadline, ok := e.Deadline()
 	if !ok || e.Unconfirmed() || interval <= 0 {

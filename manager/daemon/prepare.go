@@ -90,7 +90,7 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 			lock.Close()
 			if d.shimAlive(e) {
 				d.log.Warn("shim slow to get ready; waiting for it to register", "id", e.ID, "err", err)
-				e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
+				e.Expect(time.Now().Add(d.expectTTL()), false)
 				return
 			}
 		}
@@ -106,7 +106,7 @@ func (d *Daemon) prepareAttempt(ctx context.Context, e *entry, reloaded bool, at
 		return
 	}
 	if _, ok := e.Deadline(); !ok {
-		e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
+		e.Expect(time.Now().Add(d.expectTTL()), false)
 	}
 }
 
@@ -135,7 +135,7 @@ func (d *Daemon) relaunchSilent(e *entry) bool {
 		return false
 	}
 	d.log.Warn("no shim of a container being created: launching it again", "id", e.ID, "time", n)
-	e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
+	e.Expect(time.Now().Add(d.expectTTL()), false)
 	// Not from the watchdog's goroutine: a full queue would stop it. If
 	// it is not queued, the next look finds it silent again.
 	go d.exec.Submit(d.requests, func(ctx context.Context) { d.prepare(ctx, e, true) })

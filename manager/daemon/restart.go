@@ -117,7 +117,7 @@ func (d *Daemon) restart(ctx context.Context, e *entry, died time.Time) {
 		}
 		return
 	}
-	e.Expect(time.Now().Add(d.cfg.HeartbeatTTL), false)
+	e.Expect(time.Now().Add(d.expectTTL()), false)
 	d.prepare(ctx, e, false) // the old shim is gone (waited for above), nothing to reclaim
 	go d.startWhenReady(e)
 }

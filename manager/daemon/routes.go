@@ -266,9 +266,10 @@ func (d *Daemon) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 	if err := d.authShim(r, req.ID, 0); err != nil {
 		return err
 	}
-	if err := d.heartbeat(req); err != nil {
+	reply, err := d.heartbeat(req)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	writeJSON(w, http.StatusOK, reply)
 	return nil
 }

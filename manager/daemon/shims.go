@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -26,18 +27,32 @@ type (
 	}
 )
 
-func (d *Daemon) shimEntry(id string) (*entry, error) {
+// shimEntry finds the container a shim speaks for and moves its deadline.
+// When the answer tells the shim a heartbeat interval (tell), it is the
+// current one, returned as interval; the deadline then allows for both
+// the interval told before and this one (see silenceAllowed).
+func (d *Daemon) shimEntry(id string, tell bool) (e *entry, interval time.Duration, err error) {
 	if id == "" {
-		return nil, badField("id", "required")
+		return nil, 0, badField("id", "required")
 	}
-	e := d.table.GetID(id)
+	e = d.table.GetID(id)
 	if e == nil || e.Snap().Deleting {
-		return nil, ErrUnknownContainer
+		return nil, 0, ErrUnknownContainer
 	}
 	now := time.Now()
-	d.metrics.heard(e, now, d.cfg.HeartbeatTTL, d.cfg.HeartbeatInterval)
-	e.Heard(now.Add(d.cfg.HeartbeatTTL))
-	return e, nil
+	before := e.Told()
+	interval = before
+	if tell || before == 0 {
+		interval = d.beatInterval()
+	}
+	if tell {
+		e.Tell(interval)
+	}
+	// What the shim was beating at until now: counted by the metrics.
+	beating := cmp.Or(before, interval)
+	d.metrics.heard(e, now, d.beatTTL(beating), beating)
+	e.Heard(now.Add(silenceAllowed(before, interval, d.cfg.HeartbeatInterval, d.cfg.HeartbeatTTL)))
+	return e, interval, nil
 }
 
 func checkReported(s manager.State) error {
@@ -80,7 +95,7 @@ func (d *Daemon) register(req registerBody) (proto.RegisterReply, error) {
 		return proto.RegisterReply{}, err
 	}
 	// An unknown container first: that answer makes the shim abort.
-	e, err := d.shimEntry(req.ID)
+	e, interval, err := d.shimEntry(req.ID, true)
 	if err != nil {
 		return proto.RegisterReply{}, err
 	}
@@ -105,7 +120,7 @@ func (d *Daemon) register(req registerBody) (proto.RegisterReply, error) {
 	if err != nil {
 		return proto.RegisterReply{}, err
 	}
-	return proto.RegisterReply{HeartbeatInterval: proto.Interval(d.cfg.HeartbeatInterval)}, nil
+	return proto.RegisterReply{HeartbeatInterval: proto.Interval(interval)}, nil
 }
 
 // report applies a shim's state change. Reports are idempotent: one whose
@@ -115,7 +130,7 @@ func (d *Daemon) report(r reportBody) error {
 	if err := checkReported(r.State); err != nil {
 		return err
 	}
-	e, err := d.shimEntry(r.ID)
+	e, _, err := d.shimEntry(r.ID, false)
 	if err != nil {
 		return err
 	}
@@ -135,20 +150,25 @@ func (d *Daemon) report(r reportBody) error {
 	return err
 }
 
-// heartbeat keeps the watchdog away; a LOST container whose shim is heard
-// again goes back to where it was when it was lost, if the table allows.
-func (d *Daemon) heartbeat(h proto.Heartbeat) error {
-	e, err := d.shimEntry(h.ID)
+// heartbeat keeps the watchdog away and answers with the interval the
+// shim is to beat at; a LOST container whose shim is heard again goes
+// back to where it was when it was lost, if the table allows. A shim
+// that does not say its interval ignores the answer: it is told nothing
+// new, so its deadline stays that of the interval of its registration.
+func (d *Daemon) heartbeat(h proto.Heartbeat) (proto.HeartbeatReply, error) {
+	e, interval, err := d.shimEntry(h.ID, h.Interval > 0)
 	if err != nil {
-		return err
+		return proto.HeartbeatReply{}, err
 	}
+	d.metrics.heartbeats.Inc()
+	reply := proto.HeartbeatReply{HeartbeatInterval: proto.Interval(interval)}
 	s := e.Snap()
 	if s.State == manager.Lost && s.LostFrom == 0 {
 		// Quarantined: only a registration says where the container is.
-		return fmt.Errorf("container %s: its record was lost, register again: %w", e.ID, ErrNoShim)
+		return proto.HeartbeatReply{}, fmt.Errorf("container %s: its record was lost, register again: %w", e.ID, ErrNoShim)
 	}
 	if s.State != manager.Lost || !manager.Allowed(manager.Lost, s.LostFrom, manager.Shim) {
-		return nil
+		return reply, nil
 	}
 	_, err = d.change(e, manager.Shim, func(cur *manager.Snapshot) (manager.State, *manager.Facts, error) {
 		if cur.State != manager.Lost || !manager.Allowed(manager.Lost, cur.LostFrom, manager.Shim) {
@@ -158,7 +178,10 @@ func (d *Daemon) heartbeat(h proto.Heartbeat) error {
 		f.LostFrom = 0
 		return cur.LostFrom, &f, nil
 	})
-	return err
+	if err != nil {
+		return proto.HeartbeatReply{}, err
+	}
+	return reply, nil
 }
 
 // markLost is the watchdog's transition; it checks the deadline again, as

@@ -15,7 +15,7 @@
 //
 //	POST /v1/shim/register  Register  → 200 RegisterReply
 //	POST /v1/shim/report    Report    → 200 {}
-//	POST /v1/shim/heartbeat Heartbeat → 200 {}
+//	POST /v1/shim/heartbeat Heartbeat → 200 HeartbeatReply (or an empty body)
 //
 // A shim pushes; the manager never polls. Only peers whose uid is root or
 // the manager's own (SO_PEERCRED) may use the socket. Every message
@@ -42,8 +42,10 @@
 // reports every state change (READY after create, RUNNING after start,
 // PAUSED and RUNNING around a freeze, DEAD with the exit status, only
 // once the container's output is all in container.log) and sends a
-// Heartbeat every RegisterReply.HeartbeatInterval; a shim silent for the
-// manager's TTL makes its container LOST. Reports are
+// Heartbeat every RegisterReply.HeartbeatInterval, changed by any
+// HeartbeatReply that names another (the manager lengthens it when it
+// watches many containers); a shim silent for the TTL of the interval it
+// was last told makes its container LOST. Reports are
 // idempotent: after a lost connection the shim sends them again, and Seq
 // (1, 2, 3... per shim) lets the manager drop those it already applied. A
 // report refused with a 4xx is dropped, not retried; no answer or a 5xx

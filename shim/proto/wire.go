@@ -61,6 +61,17 @@ type Report struct {
 // Heartbeat says "this shim is alive".
 type Heartbeat struct {
 	ID string `json:"id"`
+	// Interval is the one the shim beats at now. A shim that sends it
+	// follows HeartbeatReply; an older one sends none, and keeps the
+	// interval of its registration whatever the answers say.
+	Interval Interval `json:"interval,omitempty"`
+}
+
+// HeartbeatReply may answer a heartbeat: the interval the shim should
+// beat at from now on, which the manager stretches as it watches more
+// containers. An empty body or a zero interval keeps the current one.
+type HeartbeatReply struct {
+	HeartbeatInterval Interval `json:"heartbeatInterval,omitempty"`
 }
 
 // ErrorReply is the body of every answer that is not 200.
