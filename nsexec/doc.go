@@ -1,6 +1,7 @@
 // Package nsexec is the C preamble of a container init: the namespace work
 // that must happen while the process still has one thread, before the Go
-// runtime starts (see nsexec.c for the stages and why each one is there).
+// runtime starts (see nsexec.c for the stages and why each one is there;
+// wire.c holds its messages, namespaces.c its namespace work).
 //
 // Importing this package links the constructor into the binary. The
 // constructor does nothing unless the process was started as a container

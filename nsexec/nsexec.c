@@ -44,28 +44,30 @@
  * Every failure is sent to the parent as a readable message (MSG_ERROR)
  * before exiting, so the parent never waits forever and the user sees why.
  *
- * The wire format is deliberately tiny and mirrored in protocol.go:
- *   message   = u32 type, u32 length, payload[length]       (host byte order)
- *   bootstrap = a list of attributes: u32 type, u32 length, value[length]
+ * The preamble is three files, read in this order:
+ *   nsexec.c      this file: the constructor, the two stages, the move into
+ *                 the cgroup and the clone of the init;
+ *   wire.c        the messages to and from the parent, fatal errors, and the
+ *                 bootstrap's decoding (its wire format is mirrored in
+ *                 protocol.go);
+ *   namespaces.c  joining namespaces by path, the new user namespace and its
+ *                 id maps, a new time namespace's clocks.
+ * nsexec.h declares what they share (every such name starts with nsexec_);
+ * protocol.h holds the numbers that C and Go share.
  */
 
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/types.h>
 #include <unistd.h>
 
-#include "protocol.h"
+#include "nsexec.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -92,154 +94,6 @@ struct clone_args_v2 {
 	uint64_t cgroup;
 };
 
-/* The socket to the parent; set once the environment has been read. */
-static int syncfd = -1;
-
-/* send_msg writes one framed message to the parent. */
-static int send_msg(uint32_t type, const void *data, uint32_t len)
-{
-	uint32_t hdr[2] = { type, len };
-	if (write(syncfd, hdr, sizeof(hdr)) != sizeof(hdr))
-		return -1;
-	if (len > 0 && write(syncfd, data, len) != (ssize_t)len)
-		return -1;
-	return 0;
-}
-
-/*
- * bail reports a fatal error to the parent and exits. The message carries
- * strerror(errno) so the user sees "setns /proc/42/ns/net: Operation not
- * permitted", not just "stage 0 failed".
- */
-static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void bail(const char *fmt, ...)
-{
-	char msg[1024];
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if (saved != 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
-	if (syncfd >= 0)
-		send_msg(MSG_ERROR, msg, strlen(msg));
-	else
-		fprintf(stderr, "nsexec: %s\n", msg);
-	_exit(1);
-}
-
-/* read_full reads exactly len bytes, or bails: a short read means the parent died. */
-static void read_full(void *buf, size_t len, const char *what)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = read(syncfd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = 0;
-			bail("read %s from parent", what);
-		}
-		p += n;
-		len -= n;
-	}
-}
-
-/* read_msg reads one message of the expected type into a malloc'ed buffer. */
-static char *read_msg(uint32_t want, uint32_t *len)
-{
-	uint32_t hdr[2];
-	read_full(hdr, sizeof(hdr), "message header");
-	if (hdr[0] != want) {
-		errno = 0;
-		bail("protocol error: expected message %u, got %u", want, hdr[0]);
-	}
-	if (hdr[1] > MAX_BOOTSTRAP) {
-		errno = 0;
-		bail("protocol error: message of %u bytes is too large", hdr[1]);
-	}
-	char *buf = calloc(1, hdr[1] + 1); /* +1: string attributes end in NUL */
-	if (buf == NULL)
-		bail("allocate %u bytes", hdr[1]);
-	read_full(buf, hdr[1], "message body");
-	*len = hdr[1];
-	return buf;
-}
-
-/* What the parent asked for, decoded from the bootstrap attributes. */
-struct bootstrap {
-	uint32_t clone_flags;                /* CLONE_NEW* namespaces to create */
-	const char *ns_paths[MAX_NS_PATHS];  /* namespaces to join, in order */
-	int ns_count;
-	const char *timens_offsets;          /* text for /proc/self/timens_offsets */
-	const char *cgroup_tasks[MAX_CGROUP_TASKS]; /* cgroup v1: a "tasks" file per hierarchy */
-	int cgroup_task_count;
-	const char *cgroup_dir;              /* cgroup v2: the group's directory */
-	const char *cgroupns_path;           /* a cgroup namespace to join (stage 1 does) */
-};
-
-static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
-{
-	uint32_t off = 0;
-	memset(b, 0, sizeof(*b));
-	while (off + 8 <= len) {
-		uint32_t type, alen;
-		memcpy(&type, buf + off, 4);
-		memcpy(&alen, buf + off + 4, 4);
-		off += 8;
-		if (alen > len - off) {
-			errno = 0;
-			bail("protocol error: attribute %u overruns the bootstrap message", type);
-		}
-		char *val = buf + off;
-		switch (type) {
-		case ATTR_CLONE_FLAGS:
-			if (alen != 4) {
-				errno = 0;
-				bail("protocol error: clone flags attribute has %u bytes", alen);
-			}
-			memcpy(&b->clone_flags, val, 4);
-			break;
-		case ATTR_NS_PATH:
-			if (b->ns_count == MAX_NS_PATHS) {
-				errno = 0;
-				bail("too many namespace paths (max %d)", MAX_NS_PATHS);
-			}
-			b->ns_paths[b->ns_count++] = val;
-			break;
-		case ATTR_TIMENS_OFFSETS:
-			b->timens_offsets = val;
-			break;
-		case ATTR_CGROUP_TASKS:
-			if (b->cgroup_task_count == MAX_CGROUP_TASKS) {
-				errno = 0;
-				bail("too many cgroup hierarchies (max %d)", MAX_CGROUP_TASKS);
-			}
-			b->cgroup_tasks[b->cgroup_task_count++] = val;
-			break;
-		case ATTR_CGROUP_DIR:
-			b->cgroup_dir = val;
-			break;
-		case ATTR_CGROUPNS_PATH:
-			b->cgroupns_path = val;
-			break;
-		default:
-			errno = 0;
-			bail("protocol error: unknown bootstrap attribute %u", type);
-		}
-		/*
-		 * Go encodes strings with a trailing NUL counted in alen, so
-		 * each string value is already terminated in place.
-		 */
-		off += alen;
-	}
-}
-
 /*
  * Moving into the container's cgroup. Writing a pid to cgroup.procs takes
  * a lock shared by the whole system, and the first writer after a quiet
@@ -258,9 +112,9 @@ static void join_cgroup_v1(struct bootstrap *b)
 	for (int i = 0; i < b->cgroup_task_count; i++) {
 		int fd = open(b->cgroup_tasks[i], O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
-			bail("open %s", b->cgroup_tasks[i]);
+			nsexec_bail("open %s", b->cgroup_tasks[i]);
 		if (write(fd, "0", 1) != 1)
-			bail("join cgroup: write 0 to %s", b->cgroup_tasks[i]);
+			nsexec_bail("join cgroup: write 0 to %s", b->cgroup_tasks[i]);
 		close(fd);
 	}
 }
@@ -279,71 +133,11 @@ static struct cgroup_v2 open_cgroup_v2(const char *path)
 		return g;
 	g.dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (g.dir < 0)
-		bail("open cgroup %s", path);
+		nsexec_bail("open cgroup %s", path);
 	g.procs = openat(g.dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (g.procs < 0)
-		bail("open %s/cgroup.procs", path);
+		nsexec_bail("open %s/cgroup.procs", path);
 	return g;
-}
-
-/*
- * join_namespaces enters existing namespaces (linux.namespaces[].path).
- * All paths are opened first: once we are in another mount namespace the
- * same path names could point somewhere else. The parent orders them so
- * that a user namespace comes first (it grants the privilege to join the
- * namespaces it owns) and a mount namespace last.
- */
-static void join_namespaces(struct bootstrap *b)
-{
-	int fds[MAX_NS_PATHS];
-	for (int i = 0; i < b->ns_count; i++) {
-		fds[i] = open(b->ns_paths[i], O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			bail("open namespace %s", b->ns_paths[i]);
-	}
-	for (int i = 0; i < b->ns_count; i++) {
-		if (setns(fds[i], 0) < 0)
-			bail("setns %s", b->ns_paths[i]);
-		close(fds[i]);
-	}
-}
-
-/*
- * new_user_namespace creates the user namespace and waits while the parent
- * writes our uid_map and gid_map. We cannot write them ourselves: mapping
- * host ids other than our own needs privilege in the *parent* namespace,
- * which the parent has and we just gave up.
- */
-static void new_user_namespace(void)
-{
-	uint32_t len;
-
-	if (unshare(CLONE_NEWUSER) < 0)
-		bail("unshare user namespace");
-	if (send_msg(MSG_USERMAP_REQUEST, NULL, 0) < 0)
-		bail("ask parent for id maps");
-	free(read_msg(MSG_USERMAP_ACK, &len));
-
-	/*
-	 * Become root of the new namespace. Until now our ids were unmapped
-	 * ("nobody"); the maps give uid/gid 0 a meaning here.
-	 */
-	if (setresgid(0, 0, 0) < 0)
-		bail("setresgid to 0 in the user namespace");
-	if (setresuid(0, 0, 0) < 0)
-		bail("setresuid to 0 in the user namespace");
-}
-
-/* write_timens_offsets must run after unshare(CLONE_NEWTIME) and before any child exists. */
-static void write_timens_offsets(const char *offsets)
-{
-	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		bail("open /proc/self/timens_offsets");
-	size_t n = strlen(offsets);
-	if (write(fd, offsets, n) != (ssize_t)n)
-		bail("write /proc/self/timens_offsets");
-	close(fd);
 }
 
 /*
@@ -378,7 +172,7 @@ static pid_t clone_init(struct cgroup_v2 *g, uint64_t newpid, int32_t *how)
 			return pid;
 		}
 		if (write(g->procs, "0", 1) != 1)
-			bail("join cgroup: write 0 to %s/cgroup.procs", g->path);
+			nsexec_bail("join cgroup: write 0 to %s/cgroup.procs", g->path);
 		*how = JOINED_V2_BY_PROCS;
 	}
 	return (pid_t)syscall(SYS_clone, CLONE_PARENT | newpid | SIGCHLD, 0, 0, 0, 0);
@@ -393,20 +187,20 @@ static void stage0(int *cgroupns_fd, int *new_cgroupns)
 {
 	struct bootstrap b;
 	uint32_t len;
-	char *buf = read_msg(MSG_BOOTSTRAP, &len);
+	char *buf = nsexec_read_msg(MSG_BOOTSTRAP, &len);
 
-	parse_bootstrap(buf, len, &b);
+	nsexec_parse_bootstrap(buf, len, &b);
 	join_cgroup_v1(&b);
 	struct cgroup_v2 g = open_cgroup_v2(b.cgroup_dir);
 	*cgroupns_fd = -1;
 	if (b.cgroupns_path != NULL) {
 		*cgroupns_fd = open(b.cgroupns_path, O_RDONLY | O_CLOEXEC);
 		if (*cgroupns_fd < 0)
-			bail("open namespace %s", b.cgroupns_path);
+			nsexec_bail("open namespace %s", b.cgroupns_path);
 	}
-	join_namespaces(&b);
+	nsexec_join_namespaces(&b);
 	if (b.clone_flags & CLONE_NEWUSER)
-		new_user_namespace();
+		nsexec_new_user_namespace();
 
 	/*
 	 * The remaining namespaces, except two. The PID namespace is made
@@ -417,14 +211,14 @@ static void stage0(int *cgroupns_fd, int *new_cgroupns)
 	*new_cgroupns = (b.clone_flags & CLONE_NEWCGROUP) != 0;
 	uint32_t rest = b.clone_flags & ~(uint32_t)(CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWPID);
 	if (rest != 0 && unshare(rest) < 0)
-		bail("unshare namespaces (flags 0x%x)", rest);
+		nsexec_bail("unshare namespaces (flags 0x%x)", rest);
 	if ((rest & CLONE_NEWTIME) && b.timens_offsets != NULL && b.timens_offsets[0] != '\0')
-		write_timens_offsets(b.timens_offsets);
+		nsexec_write_timens_offsets(b.timens_offsets);
 
 	int32_t how;
 	pid_t child = clone_init(&g, b.clone_flags & CLONE_NEWPID, &how);
 	if (child < 0)
-		bail("clone container init");
+		nsexec_bail("clone container init");
 	if (child == 0) {
 		if (g.dir >= 0) {
 			close(g.dir);
@@ -436,8 +230,8 @@ static void stage0(int *cgroupns_fd, int *new_cgroupns)
 
 	/* The pid as seen from the parent's PID namespace: the one it can signal. */
 	int32_t msg[2] = { child, how };
-	if (send_msg(MSG_PID, msg, sizeof(msg)) < 0)
-		bail("report init pid to parent");
+	if (nsexec_send_msg(MSG_PID, msg, sizeof(msg)) < 0)
+		nsexec_bail("report init pid to parent");
 	_exit(0);
 }
 
@@ -449,14 +243,14 @@ static void stage1(int cgroupns_fd, int new_cgroupns)
 	 * process group reach cmrun, which forwards them deliberately.
 	 */
 	if (setsid() < 0)
-		bail("setsid");
+		nsexec_bail("setsid");
 	/* We are inside the container's cgroup now, so it becomes the namespace's root. */
 	if (cgroupns_fd >= 0) {
 		if (setns(cgroupns_fd, CLONE_NEWCGROUP) < 0)
-			bail("setns cgroup namespace");
+			nsexec_bail("setns cgroup namespace");
 		close(cgroupns_fd);
 	} else if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
-		bail("unshare cgroup namespace");
+		nsexec_bail("unshare cgroup namespace");
 	}
 }
 
@@ -472,7 +266,7 @@ __attribute__((constructor)) static void nsexec(void)
 		fprintf(stderr, "nsexec: invalid %s=%s\n", INIT_PIPE_ENV, env);
 		_exit(1);
 	}
-	syncfd = (int)fd;
+	nsexec_syncfd = (int)fd;
 
 	/*
 	 * Non-dumpable from here until the user's program is exec'd. The init
@@ -485,7 +279,7 @@ __attribute__((constructor)) static void nsexec(void)
 	 * still write our /proc files (uid_map, oom_score_adj).
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		bail("make the init non-dumpable");
+		nsexec_bail("make the init non-dumpable");
 
 	int cgroupns_fd, new_cgroupns;
 	stage0(&cgroupns_fd, &new_cgroupns);

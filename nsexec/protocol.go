@@ -105,7 +105,7 @@ func (b *Bootstrap) Join(cgroup bool, path string) {
 	}
 }
 
-// Encode turns the bootstrap into the attribute list nsexec.c parses.
+// Encode turns the bootstrap into the attribute list wire.c parses.
 func (b *Bootstrap) Encode() []byte {
 	var out []byte
 	put := func(typ uint32, val []byte) {

@@ -1,6 +1,7 @@
 /*
- * protocol.h: message and attribute numbers shared by nsexec.c and
- * protocol.go. Change both together.
+ * protocol.h: message and attribute numbers shared by the preamble's C
+ * (nsexec.c, wire.c, namespaces.c) and protocol.go. Change both together.
+ * What only the C files share is in nsexec.h.
  */
 #ifndef CM_NSEXEC_PROTOCOL_H
 #define CM_NSEXEC_PROTOCOL_H
