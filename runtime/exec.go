@@ -73,7 +73,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	sigs := make(chan os.Signal, 64)
 	if !o.Detach {
-		signal.Notify(sigs)
+		signal.Notify(sigs, forwardable...)
 		defer signal.Stop(sigs)
 	}
 	var tty *ttyProxy

@@ -34,7 +34,7 @@ func Run(o RunOptions) (int, error) {
 		close(caught)
 	} else {
 		go func() {
-			signal.Notify(sigs)
+			signal.Notify(sigs, forwardable...)
 			close(caught)
 		}()
 		defer func() {
@@ -124,9 +124,8 @@ func waitForwarding(pid int, sigs chan os.Signal, tty *ttyProxy) (int, error) {
 		case s := <-sigs:
 			sig := s.(unix.Signal)
 			switch sig {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-				// SIGCHLD is about our own children, SIGURG is the Go
-				// runtime's preemption signal: neither is for the container.
+			case unix.SIGPIPE:
+				// Caught only so that a closed stdout does not kill cmrun.
 			case unix.SIGWINCH:
 				if tty != nil {
 					tty.resize()
@@ -138,6 +137,25 @@ func waitForwarding(pid int, sigs chan os.Signal, tty *ttyProxy) (int, error) {
 		}
 	}
 }
+
+// forwardable are the signals cmrun catches to pass on to the container
+// (SIGWINCH resizes its terminal instead, SIGPIPE is dropped). The Go
+// runtime enables each signal with a round trip to a thread of its own,
+// so the ones never passed on are left out: SIGCHLD (about cmrun's own
+// children), SIGURG (the Go runtime's preemption signal), SIGKILL and
+// SIGSTOP (uncatchable), and glibc's internal 32 and 33 (Go leaves those
+// to glibc anyway).
+var forwardable = func() []os.Signal {
+	var sigs []os.Signal
+	for s := unix.Signal(1); s <= 64; s++ {
+		switch s {
+		case unix.SIGKILL, unix.SIGSTOP, unix.SIGCHLD, unix.SIGURG, 32, 33:
+			continue
+		}
+		sigs = append(sigs, s)
+	}
+	return sigs
+}()
 
 // exitCode follows the shell's convention for a process killed by a signal.
 func exitCode(ws unix.WaitStatus) int {
