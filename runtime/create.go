@@ -21,11 +21,13 @@ type CreateOptions struct {
 
 	consoleFile *os.File // "cmrun run" passes its own console socket end
 	bundle      *Bundle  // "cmrun run" has loaded it already
-	// signalsCaught, from "cmrun run", closes once cmrun catches every
-	// signal (to forward them); Create waits for it before it makes
-	// anything, so a signal either kills cmrun before the container
-	// exists or reaches the container.
-	signalsCaught <-chan struct{}
+	// stopSignalsCaught, from "cmrun run", closes once cmrun catches the
+	// signals that would end or stop it; Create waits for it before it
+	// makes anything, so such a signal either ends cmrun before anything
+	// exists or reaches the container. signalsCaught closes once cmrun
+	// catches every signal it forwards; spawn waits for it before the
+	// container's first process is cloned.
+	stopSignalsCaught, signalsCaught <-chan struct{}
 }
 
 // loadBundle loads and validates the bundle, unless the caller did.
@@ -60,9 +62,9 @@ func Create(o CreateOptions) (_ *Container, err error) {
 	if b.Spec.Process.Terminal && o.ConsoleSocket == "" && o.consoleFile == nil {
 		return nil, spec.NewConfigError("process.terminal", "a terminal needs --console-socket (or run it in the foreground with cmrun run)")
 	}
-	if o.signalsCaught != nil {
-		done := t.Step("cmrun", "wait until every signal is caught (to forward it)")
-		<-o.signalsCaught
+	if o.stopSignalsCaught != nil {
+		done := t.Step("cmrun", "wait until the signals that end cmrun are caught (to forward them)")
+		<-o.stopSignalsCaught
 		done()
 	}
 	stateStart := time.Now()

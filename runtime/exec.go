@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -73,7 +74,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	sigs := make(chan os.Signal, 64)
 	if !o.Detach {
-		signal.Notify(sigs)
+		signal.Notify(sigs, slices.Concat(stopSignals, otherSignals)...)
 		defer signal.Stop(sigs)
 	}
 	var tty *ttyProxy

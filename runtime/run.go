@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,26 +24,31 @@ type RunOptions struct {
 func Run(o RunOptions) (int, error) {
 	t := o.Trace
 	// Catch signals before the container exists, so none is lost between
-	// create and wait; they are forwarded to the container. Catching all
-	// of them costs 0.6-1.3 ms (the Go runtime enables them one at a
-	// time through a thread of its own), so it runs while the bundle is
-	// loaded and the seccomp filter found; Create waits for it before it
-	// makes anything.
+	// create and wait; they are forwarded to the container. The Go
+	// runtime enables them one at a time through a thread of its own, so
+	// this runs while the bundle is loaded and the init started: Create
+	// waits for the signals that would end or stop cmrun (stopSignals)
+	// before it makes anything, spawn for the rest before it clones the
+	// container's first process. The rest, until caught, the Go runtime
+	// drops, and there is nothing to forward them to yet.
 	sigs := make(chan os.Signal, 64)
-	caught := make(chan struct{})
+	stopCaught, allCaught := make(chan struct{}), make(chan struct{})
 	if o.Detach {
-		close(caught)
+		close(stopCaught)
+		close(allCaught)
 	} else {
 		go func() {
-			signal.Notify(sigs)
-			close(caught)
+			signal.Notify(sigs, stopSignals...)
+			close(stopCaught)
+			signal.Notify(sigs, otherSignals...)
+			close(allCaught)
 		}()
 		defer func() {
-			<-caught // Stop must not run before Notify
+			<-allCaught // Stop must not run before Notify
 			signal.Stop(sigs)
 		}()
 	}
-	o.signalsCaught = caught
+	o.stopSignalsCaught, o.signalsCaught = stopCaught, allCaught
 	b, err := o.loadBundle()
 	if err != nil {
 		return 0, err
@@ -124,9 +130,8 @@ func waitForwarding(pid int, sigs chan os.Signal, tty *ttyProxy) (int, error) {
 		case s := <-sigs:
 			sig := s.(unix.Signal)
 			switch sig {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-				// SIGCHLD is about our own children, SIGURG is the Go
-				// runtime's preemption signal: neither is for the container.
+			case unix.SIGPIPE:
+				// Caught only so that a closed stdout does not kill cmrun.
 			case unix.SIGWINCH:
 				if tty != nil {
 					tty.resize()
@@ -138,6 +143,33 @@ func waitForwarding(pid int, sigs chan os.Signal, tty *ttyProxy) (int, error) {
 		}
 	}
 }
+
+// stopSignals are the signals whose default action in a Go program ends
+// or stops it; the Go runtime drops the other ones it is not told to catch.
+var stopSignals = []os.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE,
+	unix.SIGSEGV, unix.SIGTERM, unix.SIGSTKFLT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGSYS,
+}
+
+// otherSignals are the rest of the signals cmrun catches to pass on to the
+// container (SIGWINCH resizes its terminal instead, SIGPIPE is dropped).
+// Each signal costs a round trip to the Go runtime's signal thread, so the
+// ones never passed on are left out: SIGCHLD (about cmrun's own
+// children), SIGURG (the Go runtime's preemption signal), SIGKILL and
+// SIGSTOP (uncatchable), and glibc's internal 32 and 33 (Go leaves those
+// to glibc anyway).
+var otherSignals = func() []os.Signal {
+	var sigs []os.Signal
+	for s := unix.Signal(1); s <= 64; s++ {
+		switch {
+		case s == unix.SIGKILL, s == unix.SIGSTOP, s == unix.SIGCHLD, s == unix.SIGURG, s == 32, s == 33:
+		case slices.Contains(stopSignals, os.Signal(s)):
+		default:
+			sigs = append(sigs, s)
+		}
+	}
+	return sigs
+}()
 
 // exitCode follows the shell's convention for a process killed by a signal.
 func exitCode(ws unix.WaitStatus) int {

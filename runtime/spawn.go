@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,6 +39,9 @@ type spawnRequest struct {
 	trace   *Trace
 	warn    func(string)
 	parent  initParent // the parent's part of this kind of init
+	// signalsCaught, when set, closes once cmrun catches every signal it
+	// forwards; the container's first process is cloned after that.
+	signalsCaught <-chan struct{}
 }
 
 // initParent is what the parent does differently for the two inits.
@@ -64,7 +68,7 @@ type initProcess struct {
 type spawning struct {
 	spawnRequest
 	sock   *os.File         // the parent's end of the init socket
-	stage0 *exec.Cmd        // "cmrun init" as started, until it exits
+	stage0 int              // pid of "cmrun init" as started, until it exits
 	reaped bool             // stage 0 was waited for
 	pid    int              // the init, once stage 0 reported it
 	sent   nsexec.Bootstrap // the bootstrap, with the cgroup filled in
@@ -82,12 +86,12 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	child := os.NewFile(uintptr(fds[1]), "init-child")
 	defer parent.Close()
 	defer child.Close()
-	cmd, err := startStage0(&r, child)
+	stage0, err := startStage0(&r, child)
 	if err != nil {
 		return nil, err
 	}
 	child.Close()
-	s := &spawning{spawnRequest: r, sock: parent, stage0: cmd}
+	s := &spawning{spawnRequest: r, sock: parent, stage0: stage0}
 	if err := s.bootstrap(); err != nil {
 		return nil, s.fail(err)
 	}
@@ -109,66 +113,77 @@ func spawn(r spawnRequest) (*initProcess, error) {
 	}
 }
 
-// startStage0 starts "cmrun init" with the init's end of the socket.
-func startStage0(r *spawnRequest, child *os.File) (*exec.Cmd, error) {
+// startStage0 starts "cmrun init" with the init's end of the socket and
+// returns its pid. It forks with syscall.ForkExec rather than os/exec,
+// whose first start in a process forks and reaps one more child to find
+// out whether clone(CLONE_PIDFD) works; stage 0 is waited for by pid.
+func startStage0(r *spawnRequest, child *os.File) (int, error) {
 	t := r.trace
 	done := t.Step("cmrun", "read-only bind mount of the cmrun binary")
 	exe, err := readonlyExe()
 	done()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer exe.Close()
 
 	// The fd layout initproto.go describes, which cfg names for the init.
-	var extra []*os.File
+	files := []*os.File{orDefault(r.stdio[0], os.Stdin), orDefault(r.stdio[1], os.Stdout), orDefault(r.stdio[2], os.Stderr)}
 	for i := 0; i < r.cfg.ExtraFds; i++ {
-		extra = append(extra, os.NewFile(uintptr(firstExtraFd+i), "preserved"))
+		files = append(files, os.NewFile(uintptr(firstExtraFd+i), "preserved"))
 	}
-	sockFd := firstExtraFd + len(extra)
-	extra = append(extra, child)
-	extra = append(extra, r.parent.files(&r.cfg, firstExtraFd+len(extra))...)
+	sockFd := len(files)
+	files = append(files, child)
+	files = append(files, r.parent.files(&r.cfg, len(files))...)
 	if r.console != nil {
-		r.cfg.ConsoleFd = firstExtraFd + len(extra)
-		extra = append(extra, r.console)
+		r.cfg.ConsoleFd = len(files)
+		files = append(files, r.console)
 	}
-	extra = append(extra, exe)
-	cmd := &exec.Cmd{
-		// Resolved in the child, where the binary's descriptor is the last one.
-		Path:       fmt.Sprintf("/proc/self/fd/%d", firstExtraFd+len(extra)-1),
-		Args:       []string{"cmrun", "init"},
-		Env:        []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd), noRseq},
-		Stdin:      orDefault(r.stdio[0], os.Stdin),
-		Stdout:     orDefault(r.stdio[1], os.Stdout),
-		Stderr:     orDefault(r.stdio[2], os.Stderr),
-		ExtraFiles: extra,
+	files = append(files, exe)
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		fds[i] = f.Fd()
 	}
+	// Resolved in the child, where the binary's descriptor is the last one.
+	path := fmt.Sprintf("/proc/self/fd/%d", len(files)-1)
+	env := []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd), noRseq}
 	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start container init: %w", err)
+	pid, err := syscall.ForkExec(path, []string{"cmrun", "init"}, &syscall.ProcAttr{Env: env, Files: fds})
+	runtime.KeepAlive(files)
+	if err != nil {
+		return 0, fmt.Errorf("start container init: %w", err)
 	}
 	done()
-	return cmd, nil
+	return pid, nil
 }
 
 // fail kills whatever of the init exists and returns err.
 func (s *spawning) fail(err error) error {
 	if !s.reaped {
-		s.stage0.Process.Kill()
-		s.stage0.Wait()
+		unix.Kill(s.stage0, unix.SIGKILL)
+		reap(s.stage0)
 	}
 	if s.pid > 0 {
 		unix.Kill(s.pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(s.pid, &ws, 0, nil)
+		reap(s.pid)
 	}
 	return err
+}
+
+// reap waits for our child pid to exit.
+func reap(pid int) {
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); !errors.Is(err, unix.EINTR) {
+			return
+		}
+	}
 }
 
 // bootstrap gives stage 0 what it inherits and needs before it forks:
 // the oom score, its cgroup, and the namespaces (MsgBootstrap).
 func (s *spawning) bootstrap() error {
-	stage0 := s.stage0.Process.Pid
+	stage0 := s.stage0
 	if adj := s.cfg.Bundle.Spec.Process.OOMScoreAdj; adj != nil {
 		// Children inherit oom_score_adj at fork, so set it on stage 0.
 		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", stage0), []byte(strconv.Itoa(*adj)), 0); err != nil {
@@ -189,6 +204,11 @@ func (s *spawning) bootstrap() error {
 		return fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks)
 	}
 	s.sent.CgroupTasks, s.sent.CgroupDir = entry.Tasks, entry.Unified
+	if s.signalsCaught != nil {
+		done := s.trace.Step("cmrun", "wait until every signal is caught (to forward it)")
+		<-s.signalsCaught
+		done()
+	}
 	s.start = time.Now()
 	return nsexec.WriteMsg(s.sock, nsexec.MsgBootstrap, s.sent.Encode())
 }
@@ -199,7 +219,7 @@ func (s *spawning) handle(typ nsexec.MsgType, payload []byte) (ready bool, _ err
 	t := s.trace
 	switch typ {
 	case nsexec.MsgUsermapRequest:
-		if err := s.parent.writeIDMaps(s.stage0.Process.Pid); err != nil {
+		if err := s.parent.writeIDMaps(s.stage0); err != nil {
 			return false, err
 		}
 		return false, nsexec.WriteMsg(s.sock, nsexec.MsgUsermapAck, nil)
@@ -209,7 +229,7 @@ func (s *spawning) handle(typ nsexec.MsgType, payload []byte) (ready bool, _ err
 		if s.pid, joined, err = nsexec.DecodePid(payload); err != nil {
 			return false, err
 		}
-		s.stage0.Wait() // stage 0 has done its part and exits
+		reap(s.stage0) // stage 0 has done its part and exits
 		s.reaped = true
 		t.Record("cmrun", s.start, "nsexec: join cgroup (%s), join/create namespaces (flags %#x, %d joined), clone init",
 			joined, s.sent.CloneFlags, len(s.sent.NamespacePaths))

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
@@ -126,15 +127,19 @@ func parseInt(s string) (*int64, error) {
 }
 
 // bytesPattern is a size as runc's update flags take it: a number and an
-// optional binary unit (10m, 1.5G, 512KiB); -1 means unlimited.
-var bytesPattern = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+// optional binary unit (10m, 1.5G, 512KiB); -1 means unlimited. It is
+// compiled on first use: every cmrun process, the init included, would
+// pay for it at start otherwise.
+var bytesPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+})
 
 func parseBytes(s string) (*int64, error) {
 	if s == "-1" {
 		n := int64(-1)
 		return &n, nil
 	}
-	m := bytesPattern.FindStringSubmatch(s)
+	m := bytesPattern().FindStringSubmatch(s)
 	if m == nil {
 		return nil, fmt.Errorf("%q is not a size (a number of bytes, k/m/g/t/p suffixes allowed, or -1)", s)
 	}

@@ -106,8 +106,8 @@ func TestLoad(t *testing.T) {
 					specs.LinuxSyscall{Names: []string{"getpriority"}, Action: specs.ActErrno, ErrnoRet: uintPtr(uint(unix.EACCES)),
 						Args: []specs.LinuxSeccompArg{
 							{Index: 0, Value: unix.PRIO_PROCESS, Op: specs.OpEqualTo},
-							{Index: 1, Value: 4242, Op: specs.OpEqualTo},
-							{Index: 1, Value: 4343, Op: specs.OpEqualTo},
+							{Index: 1, Value: 4194305, Op: specs.OpEqualTo},
+							{Index: 1, Value: 4194306, Op: specs.OpEqualTo},
 						}},
 					// Masked: refused when all of the group's permission bits are masked.
 					specs.LinuxSyscall{Names: []string{"umask"}, Action: specs.ActErrno, ErrnoRet: uintPtr(uint(unix.EACCES)),
@@ -115,15 +115,16 @@ func TestLoad(t *testing.T) {
 				),
 				Probes: []string{
 					"personality:3", "personality:5", "personality:4",
-					"getpriority:0:4242", "getpriority:0:4343", "getpriority:1:4343", "getpriority:0:0",
+					"getpriority:0:4194305", "getpriority:0:4194306", "getpriority:1:4194306", "getpriority:0:0",
 					"umask:077", "umask:022",
 				},
 			},
 			wantErrnos: map[string]unix.Errno{
 				"personality:3": unix.EACCES, "personality:5": unix.EACCES, "personality:4": 0,
-				// No process 4343 or group 4343: ESRCH when the rule does not match.
-				"getpriority:0:4242": unix.EACCES, "getpriority:0:4343": unix.EACCES,
-				"getpriority:1:4343": unix.ESRCH, "getpriority:0:0": 0,
+				// Above the kernel's PID_MAX_LIMIT, so never a process or group:
+				// ESRCH when the rule does not match.
+				"getpriority:0:4194305": unix.EACCES, "getpriority:0:4194306": unix.EACCES,
+				"getpriority:1:4194306": unix.ESRCH, "getpriority:0:0": 0,
 				"umask:077": unix.EACCES, "umask:022": 0,
 			},
 			wantNoNewPrivs: "1",
