@@ -204,7 +204,7 @@ func (s *Shim) current() proto.Report {
 // registration is what the link sends the manager at every (re)connect.
 func (s *Shim) registration() proto.Register {
 	st := s.current()
-	reg := proto.Register{ID: s.opts.ID, Pid: os.Getpid(), Control: s.opts.path(proto.ControlSocket), State: st.State, ContainerPid: st.Pid}
+	reg := proto.Register{ID: s.opts.ID, Pid: os.Getpid(), Control: s.opts.path(proto.ControlSocket), State: st.State, ContainerPid: st.Pid, Seq: st.Seq}
 	if st.State == proto.StateDead {
 		reg.Exit = &st.ExitStatus
 	}

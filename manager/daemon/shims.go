@@ -115,6 +115,10 @@ func (d *Daemon) register(req registerBody) (proto.RegisterReply, error) {
 		if req.ContainerPid > 0 {
 			f.Pid = req.ContainerPid
 		}
+		if req.Seq > f.ReportSeq {
+			// The registration says what that report says.
+			f.ReportSeq = req.Seq
+		}
 		return arrive(cur, &f, req.State, exit), &f, nil
 	})
 	if err != nil {

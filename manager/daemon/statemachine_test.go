@@ -327,3 +327,24 @@ func TestRegisterCarriesContainerPid(t *testing.T) {
 	require.Equal(t, manager.Ready, c.State)
 	require.Equal(t, 4242, c.Pid)
 }
+
+// TestRegisterCarriesReportSeq: a registration names the report its state
+// comes from; that report, sent right after as the shim does, then
+// changes nothing (no record is written), and an older one neither.
+func TestRegisterCarriesReportSeq(t *testing.T) {
+	h := newHarness(t, "none")
+	p := newPlayer(t, h)
+	id := p.newContainer(t)
+	shim := h.shimOf(id)
+	_, err := shim.Register(ctxT(t), proto.Register{ID: id, Pid: os.Getpid(), Control: h.control(id), State: proto.StateReady, ContainerPid: 4242, Seq: 2})
+	require.NoError(t, err)
+	registered := h.get(id)
+	require.Equal(t, manager.Ready, registered.State)
+
+	for _, seq := range []uint64{2, 1} {
+		require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: id, State: proto.StateReady, Pid: 4242, Seq: seq}))
+		require.Equal(t, registered.Version, h.get(id).Version, "report %d is already known", seq)
+	}
+	require.NoError(t, shim.Report(ctxT(t), proto.Report{ID: id, State: proto.StateRunning, Pid: 4242, Seq: 3}))
+	require.Equal(t, manager.Running, h.get(id).State)
+}

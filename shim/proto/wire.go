@@ -40,6 +40,10 @@ type Register struct {
 	ContainerPid int         `json:"containerPid,omitempty"`
 	State        State       `json:"state"`
 	Exit         *ExitStatus `json:"exit,omitempty"` // set when State is DEAD
+	// Seq is the Seq of the report that State comes from: the manager
+	// then knows it has that report, and the copy the shim sends after
+	// registering writes nothing.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // RegisterReply tells the shim how often to send heartbeats.
