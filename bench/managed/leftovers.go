@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"cm/cgroupfs/mountinfo"
 )
 
 // cgroupRoot is where the hierarchies are mounted; the daemon puts a
@@ -81,15 +83,14 @@ func (d *Daemon) shimProcesses() ([]int, error) {
 // cgroupHierarchies returns the mount point of every cgroup hierarchy
 // (v1 and v2) of this mount namespace.
 func cgroupHierarchies() ([]string, error) {
-	data, err := os.ReadFile("/proc/self/mounts")
+	mounts, err := mountinfo.Thread()
 	if err != nil {
 		return nil, fmt.Errorf("read mounts: %w", err)
 	}
 	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 3 && (f[2] == "cgroup" || f[2] == "cgroup2") && strings.HasPrefix(f[1], cgroupRoot) {
-			out = append(out, f[1])
+	for _, m := range mounts {
+		if (m.FSType == "cgroup" || m.FSType == "cgroup2") && mountinfo.Under(m.Point, cgroupRoot) {
+			out = append(out, m.Point)
 		}
 	}
 	return out, nil
