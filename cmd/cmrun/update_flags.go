@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
@@ -126,35 +124,68 @@ func parseInt(s string) (*int64, error) {
 	return &n, nil
 }
 
-// bytesPattern is a size as runc's update flags take it: a number and an
-// optional binary unit (10m, 1.5G, 512KiB); -1 means unlimited. It is
-// compiled on first use: every cmrun process, the init included, would
-// pay for it at start otherwise.
-var bytesPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
-})
-
+// parseBytes reads a size as runc's update flags take it: a number and an
+// optional binary unit (10m, 1.5G, 512KiB); -1 means unlimited. Read by
+// hand, not with a regular expression: package regexp would make every
+// cmrun process, the container's init included, map a bigger binary.
 func parseBytes(s string) (*int64, error) {
 	if s == "-1" {
 		n := int64(-1)
 		return &n, nil
 	}
-	m := bytesPattern().FindStringSubmatch(s)
-	if m == nil {
+	number, unit, ok := splitSize(s)
+	if !ok {
 		return nil, fmt.Errorf("%q is not a size (a number of bytes, k/m/g/t/p suffixes allowed, or -1)", s)
 	}
-	f, err := strconv.ParseFloat(m[1], 64)
+	f, err := strconv.ParseFloat(number, 64)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a size", s)
 	}
-	shift := strings.Index("kmgtp", strings.ToLower(m[2])) + 1 // 0 without a unit
-	if m[2] == "" {
-		shift = 0
-	}
+	shift := strings.IndexByte("kmgtp", unit) + 1 // 0 without a unit
 	f *= float64(uint64(1) << (10 * shift))
 	if f > 1<<62 {
 		return nil, fmt.Errorf("%q is too large", s)
 	}
 	n := int64(f)
 	return &n, nil
+}
+
+// splitSize splits DIGITS[.DIGITS][ ][UNIT][i][b] into the number and the
+// unit's lower-case letter (0 without one).
+func splitSize(s string) (number string, unit byte, ok bool) {
+	digits := func(i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	end := digits(0)
+	if end == 0 {
+		return "", 0, false
+	}
+	if end < len(s) && s[end] == '.' {
+		if frac := digits(end + 1); frac > end+1 {
+			end = frac
+		} else {
+			return "", 0, false
+		}
+	}
+	number, rest := s[:end], strings.TrimPrefix(s[end:], " ")
+	if rest != "" && strings.IndexByte("kmgtp", lower(rest[0])) >= 0 {
+		unit, rest = lower(rest[0]), rest[1:]
+	}
+	if rest != "" && lower(rest[0]) == 'i' {
+		rest = rest[1:]
+	}
+	if rest != "" && lower(rest[0]) == 'b' {
+		rest = rest[1:]
+	}
+	return number, unit, rest == ""
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

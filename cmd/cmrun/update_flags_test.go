@@ -24,6 +24,13 @@ func TestParseBytes(t *testing.T) {
 		{"-2", 0, true},
 		{"10Q", 0, true},
 		{"99999999P", 0, true},
+		{"7b", 7, false},
+		{"3Ki", 3 << 10, false},
+		{"1.", 0, true},
+		{".5k", 0, true},
+		{"5kk", 0, true},
+		{"5  k", 0, true},
+		{"", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
