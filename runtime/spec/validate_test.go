@@ -119,6 +119,21 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// TestParseConfigSyntaxColumn: a syntax error names the offending byte's
+// line and column under either encoding/json (make test runs this package
+// with GOEXPERIMENT=jsonv2 too, as the static binaries are built).
+func TestParseConfigSyntaxColumn(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"{\n  \"ociVersion\": 1.0.2\n}", "line 2, column 20"},
+		{"{x}", "line 1, column 2"},
+		{"{\"a\":1,,}", "line 1, column 8"},
+	}
+	for _, tc := range tests {
+		_, err := ParseConfig([]byte(tc.in))
+		require.ErrorContains(t, err, "config.json: invalid JSON at "+tc.want+": ", "input %q", tc.in)
+	}
+}
+
 // FuzzParseConfig feeds arbitrary bytes to the config parser and the
 // validator: they may reject, but never panic. The seed corpus runs in
 // every "go test"; "make fuzz" explores further.
