@@ -12,8 +12,10 @@ import (
 )
 
 // printJSON writes v as indented JSON.
-func (c *cli) printJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
+func (c *cli) printJSON(v any) error { return printJSON(c.stdout, v) }
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -41,34 +43,58 @@ func cmdPs(c *cli, args []string) error {
 			return fmt.Errorf("--format: %w", err)
 		}
 	}
-	var list []api.Container
+	// Thousands of lines: one write per buffer, not one per cell.
+	out := bufio.NewWriterSize(c.stdout, 64<<10)
 	var err error
-	if len(filters) > 0 {
-		list, err = c.client.ListFiltered(c.ctx, filters, states...)
+	if tmpl != nil || c.json || format == "json" {
+		var list []api.Container
+		if err = c.client.ListInto(c.ctx, &list, filters, states...); err == nil {
+			if tmpl != nil {
+				err = printTemplate(out, tmpl, list)
+			} else {
+				err = printJSON(out, list)
+			}
+		}
 	} else {
-		list, err = c.client.List(c.ctx, states...)
+		var rows []psRow
+		if err = c.client.ListInto(c.ctx, &rows, filters, states...); err == nil {
+			err = printTable(out, rows, quiet)
+		}
 	}
 	if err != nil {
 		return err
 	}
-	switch {
-	case tmpl != nil:
-		return printTemplate(c.stdout, tmpl, list)
-	case c.json || format == "json":
-		return c.printJSON(list)
-	case quiet:
-		for _, ct := range list {
-			fmt.Fprintln(c.stdout, ct.ID)
+	return out.Flush()
+}
+
+// psRow is what the table shows of a container: the list decoded into
+// these fields alone takes markedly less time at thousands of containers
+// than into whole api.Containers.
+type psRow struct {
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	State    manager.State `json:"state"`
+	Pid      int           `json:"pid"`
+	ExitCode int           `json:"exitCode"`
+	Error    string        `json:"error"`
+	Created  time.Time     `json:"created"`
+	Command  []string      `json:"command"`
+}
+
+func printTable(out io.Writer, rows []psRow, quiet bool) error {
+	if quiet {
+		for _, ct := range rows {
+			fmt.Fprintln(out, ct.ID)
 		}
 		return nil
 	}
-	tw := newTable(c.stdout)
+	tw := newTable(out)
 	tw.row("ID", "NAME", "STATE", "PID", "EXIT", "CREATED", "COMMAND")
 	var reasons []string
-	for _, ct := range list {
+	for _, ct := range rows {
 		exit := "-"
 		if ct.State == manager.Dead {
-			exit = fmt.Sprint(ct.ExitCode)
+			exit = strconv.Itoa(ct.ExitCode)
 		}
 		state := ct.State.String()
 		if ct.Error != "" {
@@ -77,13 +103,17 @@ func cmdPs(c *cli, args []string) error {
 			state += "*"
 			reasons = append(reasons, fmt.Sprintf("* %s: %s", ct.ID, ct.Error))
 		}
-		tw.row(ct.ID, dash(ct.Name), state, dash(ct.Pid), exit, ago(ct.Created), dash(strings.Join(ct.Command, " ")))
+		pid := "-"
+		if ct.Pid != 0 {
+			pid = strconv.Itoa(ct.Pid)
+		}
+		tw.row(ct.ID, dash(ct.Name), state, pid, exit, ago(ct.Created), dash(strings.Join(ct.Command, " ")))
 	}
 	if err := tw.flush(); err != nil {
 		return err
 	}
 	for _, r := range reasons {
-		fmt.Fprintln(c.stdout, r)
+		fmt.Fprintln(out, r)
 	}
 	return nil
 }
@@ -93,14 +123,20 @@ type table struct{ tw *tabwriter.Writer }
 
 func newTable(w io.Writer) *table { return &table{tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)} }
 
+// row writes one line in one Write: tabwriter does its work per call.
 func (t *table) row(cells ...any) {
+	var line []byte
 	for i, cell := range cells {
 		if i > 0 {
-			fmt.Fprint(t.tw, "\t")
+			line = append(line, '\t')
 		}
-		fmt.Fprint(t.tw, cell)
+		if s, ok := cell.(string); ok {
+			line = append(line, s...)
+		} else {
+			line = fmt.Append(line, cell)
+		}
 	}
-	fmt.Fprintln(t.tw)
+	t.tw.Write(append(line, '\n'))
 }
 
 func (t *table) flush() error { return t.tw.Flush() }

@@ -176,7 +176,7 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (Container, erro
 // List returns the containers, only those in states if any are given.
 func (c *Client) List(ctx context.Context, states ...manager.State) ([]Container, error) {
 	var out []Container
-	return out, c.Do(ctx, http.MethodGet, "/v1/containers"+stateQuery(states), nil, &out)
+	return out, c.ListInto(ctx, &out, nil, states...)
 }
 
 // ListFiltered returns the containers every filter matches: "state=S",
@@ -184,11 +184,22 @@ func (c *Client) List(ctx context.Context, states ...manager.State) ([]Container
 // only those in states if any are given.
 func (c *Client) ListFiltered(ctx context.Context, filters []string, states ...manager.State) ([]Container, error) {
 	var out []Container
-	q := url.Values{"filter": filters}
-	if len(states) > 0 {
-		q.Set("state", strings.TrimPrefix(stateQuery(states), "?state="))
+	return out, c.ListInto(ctx, &out, filters, states...)
+}
+
+// ListInto decodes the list (see ListFiltered) into out, a pointer to a
+// slice of any struct with some of Container's fields: a caller that
+// needs a few of them from thousands of containers decodes only those.
+func (c *Client) ListInto(ctx context.Context, out any, filters []string, states ...manager.State) error {
+	path := "/v1/containers" + stateQuery(states)
+	if len(filters) > 0 {
+		q := url.Values{"filter": filters}
+		if len(states) > 0 {
+			q.Set("state", strings.TrimPrefix(stateQuery(states), "?state="))
+		}
+		path = "/v1/containers?" + q.Encode()
 	}
-	return out, c.Do(ctx, http.MethodGet, "/v1/containers?"+q.Encode(), nil, &out)
+	return c.Do(ctx, http.MethodGet, path, nil, out)
 }
 
 // Pause freezes every process of a RUNNING container.

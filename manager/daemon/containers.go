@@ -56,6 +56,7 @@ func (d *Daemon) create(ctx context.Context, req api.CreateRequest) (*entry, *ma
 	}
 	if err != nil {
 		d.table.Remove(e)
+		d.forgetListEntry(e)
 		return nil, nil, fmt.Errorf("record new container: %w", err)
 	}
 	d.bus.Publish(api.Event{Type: api.EventCreated, ID: e.ID, Name: e.Name, To: manager.Creating, By: manager.Client.String()})
@@ -284,6 +285,7 @@ func (d *Daemon) forget(ctx context.Context, e *entry, s *manager.Snapshot, forc
 		return err
 	}
 	d.table.Remove(e)
+	d.forgetListEntry(e)
 	d.bus.Publish(api.Event{Type: api.EventDeleted, ID: e.ID, Name: e.Name, From: s.State, By: manager.Client.String()})
 	return nil
 }

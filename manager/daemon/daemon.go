@@ -33,7 +33,8 @@ type Daemon struct {
 	shimKey  []byte // makes each container's shim token (shimauth.go)
 	metrics  *metrics
 
-	nets sync.Map // container id → *api.NetworkStatus, once known (network.go)
+	nets  sync.Map // container id → *api.NetworkStatus, once known (network.go)
+	lists sync.Map // *entry → *listEntry, its view as JSON (list_cache.go)
 
 	clientSock, shimSock *socket
 	clientSrv, shimSrv   *http.Server

@@ -66,14 +66,18 @@ func (d *Daemon) handleList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []api.Container{}
+	var views [][]byte
 	for _, e := range d.table.List() {
 		s := e.Snap()
 		if !s.Deleting && (len(states) == 0 || slices.Contains(states, s.State)) && matchAll(filters, e, s) {
-			out = append(out, d.view(e, s))
+			v, err := d.listJSON(e, s)
+			if err != nil {
+				return err
+			}
+			views = append(views, v)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	d.writeList(w, views)
 	return nil
 }
 
