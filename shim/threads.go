@@ -21,8 +21,11 @@ const threadExitPause = 5 * time.Millisecond
 
 // tidyInterval is how often a settled shim ends the threads that blocking
 // system calls made since it settled, which the runtime would keep idle
-// for the rest of the container's life.
-const tidyInterval = 30 * time.Second
+// for the rest of the container's life. Rarely: a Go program that makes
+// any blocking system call soon has a fourth thread again, and ending
+// one (and counting them) wakes the runtime and makes threads of its
+// own, which thousands of idle shims paid for in CPU every half minute.
+const tidyInterval = 5 * time.Minute
 
 // maxReleaseRounds bounds releaseThreads, should threads keep appearing
 // (a blocking system call in another goroutine) while it ends others.
