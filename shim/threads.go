@@ -4,6 +4,7 @@ import (
 	"log"
 	"os"
 	goruntime "runtime"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -21,11 +22,11 @@ const threadExitPause = 5 * time.Millisecond
 
 // tidyInterval is how often a settled shim ends the threads that blocking
 // system calls made since it settled, which the runtime would keep idle
-// for the rest of the container's life. Rarely: a Go program that makes
-// any blocking system call soon has a fourth thread again, and ending
-// one (and counting them) wakes the runtime and makes threads of its
-// own, which thousands of idle shims paid for in CPU every half minute.
-const tidyInterval = 5 * time.Minute
+// for the rest of the container's life. Not often: within a minute about
+// half of the shims have their fourth thread back, and ending one wakes
+// the runtime and makes threads of its own, which thousands of idle
+// shims paid for in CPU when they did it every half minute.
+const tidyInterval = 2 * time.Minute
 
 // maxReleaseRounds bounds releaseThreads, should threads keep appearing
 // (a blocking system call in another goroutine) while it ends others.
@@ -74,6 +75,16 @@ func endThreads(n int, onMain chan<- bool) {
 	onMain <- true
 }
 
+// runtimeThreads is how many threads the Go runtime has, by its own count.
+func runtimeThreads() int {
+	s := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return threadCount()
+	}
+	return int(s[0].Value.Uint64())
+}
+
 // threadCount is how many threads this process has.
 func threadCount() int {
 	tasks, err := os.ReadDir("/proc/self/task")
@@ -101,8 +112,11 @@ func settle() {
 var tidying sync.Once
 
 // tidyThreads ends surplus threads, if there are any, then runs again.
+// It asks the runtime how many there are: reading /proc is a blocking
+// system call, during which the runtime may hand the processor to a new
+// thread, the very thing it looks for.
 func tidyThreads() {
-	if threadCount() > steadyThreads {
+	if runtimeThreads() > steadyThreads {
 		releaseThreads()
 	}
 	time.AfterFunc(tidyInterval, tidyThreads)
