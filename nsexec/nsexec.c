@@ -97,8 +97,9 @@ struct clone_args_v2 {
 /*
  * Moving into the container's cgroup. Writing a pid to cgroup.procs takes
  * a lock shared by the whole system, and the first writer after a quiet
- * spell waits for an RCU grace period: 5 to 11 ms on an idle machine, the
- * largest single cost of starting a container. Two ways in skip that lock:
+ * spell waits for an RCU grace period, which was the largest single cost
+ * of starting a container (README has the numbers). Two ways in skip that
+ * lock:
  *   - cgroup v1: a thread that writes "0" to a hierarchy's "tasks" file
  *     moves only itself. We have one thread, so the whole process moves,
  *     and the init we clone later is born inside.

@@ -17,8 +17,8 @@ import (
 )
 
 // seccompCacheDir holds compiled profiles under the state root. libseccomp
-// takes milliseconds to compile a large profile (the default one: about
-// 13 ms here) and most containers use the same few profiles, so each
+// takes milliseconds to compile a large profile (README's benchmarks have
+// the default one's time) and most containers use the same few profiles, so each
 // compiled program is kept, named by a hash of the profile.
 const seccompCacheDir = ".seccomp-cache"
 

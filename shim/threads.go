@@ -22,10 +22,10 @@ const threadExitPause = 5 * time.Millisecond
 
 // tidyInterval is how often a settled shim ends the threads that blocking
 // system calls made since it settled, which the runtime would keep idle
-// for the rest of the container's life. Not often: within a minute about
-// half of the shims have their fourth thread back, and ending one wakes
-// the runtime and makes threads of its own, which thousands of idle
-// shims paid for in CPU when they did it every half minute.
+// for the rest of the container's life. Not often: a shim soon has its
+// fourth thread back, and ending one wakes the runtime and makes threads
+// of its own, which thousands of idle shims pay for in CPU (README, "A
+// shim's threads").
 const tidyInterval = 2 * time.Minute
 
 // maxReleaseRounds bounds releaseThreads, should threads keep appearing

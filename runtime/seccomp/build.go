@@ -10,7 +10,7 @@ import (
 )
 
 // Build validates a profile and compiles it into a BPF program, without
-// loading anything. All of libseccomp's work happens here (about 15 ms
+// loading anything. All of libseccomp's work happens here (milliseconds
 // for the default profile), so the init can build early and keep the
 // last step before execve, Filter.Load, down to one system call.
 //
@@ -37,8 +37,8 @@ func Build(s *specs.LinuxSeccomp) (f *Filter, skipped []string, err error) {
 	// A binary tree over syscall numbers instead of libseccomp's default
 	// linear list: the kernel walks the program for every syscall number
 	// when it loads a filter (to cache the always-allowed ones), so the
-	// default profile loads in about 0.5 ms instead of 1.4 ms, and each
-	// syscall of the container runs a few instructions, not hundreds.
+	// default profile loads several times faster, and each syscall of
+	// the container runs a few instructions, not hundreds.
 	if err := scmp.SetOptimize(2); err != nil {
 		return nil, nil, fmt.Errorf("ask libseccomp for a binary-tree filter: %w", err)
 	}
