@@ -24,10 +24,8 @@ type CreateOptions struct {
 	// stopSignalsCaught, from "cmrun run", closes once cmrun catches the
 	// signals that would end or stop it; Create waits for it before it
 	// makes anything, so such a signal either ends cmrun before anything
-	// exists or reaches the container. signalsCaught closes once cmrun
-	// catches every signal it forwards; spawn waits for it before the
-	// container's first process is cloned.
-	stopSignalsCaught, signalsCaught <-chan struct{}
+	// exists or reaches the container.
+	stopSignalsCaught <-chan struct{}
 }
 
 // loadBundle loads and validates the bundle, unless the caller did.

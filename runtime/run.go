@@ -23,32 +23,34 @@ type RunOptions struct {
 // code: the program's own, or 128+N when signal N killed it.
 func Run(o RunOptions) (int, error) {
 	t := o.Trace
-	// Catch signals before the container exists, so none is lost between
-	// create and wait; they are forwarded to the container. The Go
-	// runtime enables them one at a time through a thread of its own, so
-	// this runs while the bundle is loaded and the init started: Create
-	// waits for the signals that would end or stop cmrun (stopSignals)
-	// before it makes anything, spawn for the rest before it clones the
-	// container's first process. The rest, until caught, the Go runtime
-	// drops, and there is nothing to forward them to yet.
+	// The signals that would end or stop cmrun (stopSignals) are caught
+	// before anything exists: Create waits for them, so such a signal
+	// either ends cmrun before there is a container or is forwarded to it.
+	// The Go runtime enables signals one at a time, each a round trip to
+	// a thread of its own, and in a short run those round trips competed
+	// with the container's start for the CPU; so the others, which do not
+	// end cmrun and have no program to go to before start, are caught
+	// once the container runs (catchForwarded). Until caught, the Go
+	// runtime drops them.
 	sigs := make(chan os.Signal, 64)
-	stopCaught, allCaught := make(chan struct{}), make(chan struct{})
+	stopCaught := make(chan struct{})
+	var othersCaught chan struct{} // once catchForwarded runs
 	if o.Detach {
 		close(stopCaught)
-		close(allCaught)
 	} else {
 		go func() {
 			signal.Notify(sigs, stopSignals...)
 			close(stopCaught)
-			signal.Notify(sigs, otherSignals...)
-			close(allCaught)
 		}()
 		defer func() {
-			<-allCaught // Stop must not run before Notify
+			<-stopCaught // Stop must not run before Notify
+			if othersCaught != nil {
+				<-othersCaught
+			}
 			signal.Stop(sigs)
 		}()
 	}
-	o.stopSignalsCaught, o.signalsCaught = stopCaught, allCaught
+	o.stopSignalsCaught = stopCaught
 	b, err := o.loadBundle()
 	if err != nil {
 		return 0, err
@@ -84,8 +86,12 @@ func Run(o RunOptions) (int, error) {
 	if o.Detach {
 		return 0, nil
 	}
+	exited := make(chan struct{})
+	othersCaught = make(chan struct{})
+	go catchForwarded(sigs, exited, othersCaught, o.debug)
 	done = t.Step("cmrun", "wait for the container to exit")
 	code, err := waitForwarding(c.Pid, sigs, tty)
+	close(exited)
 	done()
 	if tty != nil {
 		tty.drain()
@@ -153,8 +159,7 @@ var stopSignals = []os.Signal{
 
 // otherSignals are the rest of the signals cmrun catches to pass on to the
 // container (SIGWINCH resizes its terminal instead, SIGPIPE is dropped).
-// Each signal costs a round trip to the Go runtime's signal thread, so the
-// ones never passed on are left out: SIGCHLD (about cmrun's own
+// The ones never passed on are left out: SIGCHLD (about cmrun's own
 // children), SIGURG (the Go runtime's preemption signal), SIGKILL and
 // SIGSTOP (uncatchable), and glibc's internal 32 and 33 (Go leaves those
 // to glibc anyway).
@@ -170,6 +175,24 @@ var otherSignals = func() []os.Signal {
 	}
 	return sigs
 }()
+
+// catchForwarded catches otherSignals, one at a time, while the container
+// runs. It stops early once exited closes: a container that has already
+// exited has nothing to forward them to. It closes caught when it is done,
+// and says on debug when it caught them all; a signal that comes before is
+// dropped.
+func catchForwarded(sigs chan<- os.Signal, exited <-chan struct{}, caught chan<- struct{}, debug func(string)) {
+	defer close(caught)
+	for _, s := range otherSignals {
+		select {
+		case <-exited:
+			return
+		default:
+			signal.Notify(sigs, s)
+		}
+	}
+	debug("every signal is caught and forwarded to the container")
+}
 
 // exitCode follows the shell's convention for a process killed by a signal.
 func exitCode(ws unix.WaitStatus) int {

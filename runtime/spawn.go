@@ -39,9 +39,6 @@ type spawnRequest struct {
 	trace   *Trace
 	warn    func(string)
 	parent  initParent // the parent's part of this kind of init
-	// signalsCaught, when set, closes once cmrun catches every signal it
-	// forwards; the container's first process is cloned after that.
-	signalsCaught <-chan struct{}
 }
 
 // initParent is what the parent does differently for the two inits.
@@ -204,11 +201,6 @@ func (s *spawning) bootstrap() error {
 		return fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks)
 	}
 	s.sent.CgroupTasks, s.sent.CgroupDir = entry.Tasks, entry.Unified
-	if s.signalsCaught != nil {
-		done := s.trace.Step("cmrun", "wait until every signal is caught (to forward it)")
-		<-s.signalsCaught
-		done()
-	}
 	s.start = time.Now()
 	return nsexec.WriteMsg(s.sock, nsexec.MsgBootstrap, s.sent.Encode())
 }

@@ -40,7 +40,7 @@ func startInit(c *Container, b *Bundle, cg *pendingCgroup, filter []byte, o Crea
 	cfg := initConfig{Type: initStandard, ID: c.ID, Bundle: b, NoPivot: o.NoPivot, Trace: o.Trace.On(), Hooks: hasCreateHooks(b.Spec),
 		ExtraFds: o.PreserveFDs, Seccomp: filter, UserNS: boot.CloneFlags&unix.CLONE_NEWUSER != 0}
 	return spawn(spawnRequest{
-		c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: cg, console: console, trace: o.Trace, warn: o.warn, signalsCaught: o.signalsCaught,
+		c: c, stdio: o.Stdio, cfg: cfg, boot: boot, cg: cg, console: console, trace: o.Trace, warn: o.warn,
 		parent: &standardParent{c: c, b: b, fifo: fifo, trace: o.Trace},
 	})
 }

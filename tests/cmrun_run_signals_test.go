@@ -37,12 +37,15 @@ func TestRunForwardsSignals(t *testing.T) {
 			stdout, stderr := e.tempFile(), e.tempFile()
 			defer stdout.Close()
 			defer stderr.Close()
-			cmd := exec.Command(filepath.Join(binDir, "cmrun"), "--root", e.root, "run", "--bundle", bundle, id)
+			cmd := exec.Command(filepath.Join(binDir, "cmrun"), "--root", e.root, "--debug", "run", "--bundle", bundle, id)
 			cmd.Stdout, cmd.Stderr = stdout, stderr
 			require.NoError(t, cmd.Start())
 			timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
 			defer timer.Stop()
 			require.Eventually(t, func() bool { return strings.Contains(readBack(stdout), "ready") }, 30*time.Second, 10*time.Millisecond)
+			// Signals other than those that end cmrun are caught once the
+			// container runs, not before: wait until cmrun says it has.
+			require.Eventually(t, func() bool { return strings.Contains(readBack(stderr), "every signal is caught") }, 10*time.Second, 10*time.Millisecond)
 			require.NoError(t, cmd.Process.Signal(tc.sig))
 			timer.Reset(10 * time.Second) // a signal cmrun drops would leave the loop running
 			err := cmd.Wait()
