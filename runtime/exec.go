@@ -3,9 +3,7 @@ package runtime
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 
@@ -72,10 +70,10 @@ func Exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sigs := make(chan os.Signal, 64)
+	var fwd *forwarder
 	if !o.Detach {
-		signal.Notify(sigs, slices.Concat(stopSignals, otherSignals)...)
-		defer signal.Stop(sigs)
+		fwd = catchStopSignals()
+		defer fwd.stop()
 	}
 	var tty *ttyProxy
 	console, err := execConsole(o, &tty)
@@ -84,6 +82,9 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	if tty != nil {
 		defer tty.Close()
+	}
+	if fwd != nil {
+		<-fwd.stopCaught // a signal that would end cmrun now reaches the process instead
 	}
 	b := &Bundle{Dir: c.Bundle, Rootfs: c.Rootfs, Spec: &spec}
 	cfg := initConfig{Type: initSetns, ID: c.ID, Bundle: b, Trace: o.Trace.On(), ExtraFds: o.PreserveFDs, Seccomp: filter}
@@ -113,7 +114,7 @@ func Exec(o ExecOptions) (int, error) {
 	if o.Detach {
 		return 0, nil
 	}
-	code, err := waitForwarding(p.pid, sigs, tty)
+	code, err := fwd.wait(p.pid, tty, o.debug)
 	if tty != nil {
 		tty.drain()
 	}
