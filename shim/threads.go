@@ -48,7 +48,7 @@ func releaseThreads() (before, after int) {
 		onMain := make(chan bool)
 		go endThreads(surplus, onMain)
 		<-onMain
-		// A thread is still listed for a moment after its goroutine
+		// A thread may still be counted for a moment after its goroutine
 		// ended: counting at once would end a fresh one in its place.
 		time.Sleep(threadExitPause)
 	}
@@ -75,18 +75,21 @@ func endThreads(n int, onMain chan<- bool) {
 	onMain <- true
 }
 
-// runtimeThreads is how many threads the Go runtime has, by its own count.
-func runtimeThreads() int {
+// threadCount is how many threads this process has, by the Go runtime's
+// own count. Not by reading /proc: that is a blocking system call, during
+// which the runtime may hand its processor to a new thread, the very thing
+// tidying looks for.
+func threadCount() int {
 	s := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
-		return threadCount()
+		return procThreads() // a toolchain without the metric
 	}
 	return int(s[0].Value.Uint64())
 }
 
-// threadCount is how many threads this process has.
-func threadCount() int {
+// procThreads is how many threads the kernel lists for this process.
+func procThreads() int {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return 0
@@ -112,11 +115,8 @@ func settle() {
 var tidying sync.Once
 
 // tidyThreads ends surplus threads, if there are any, then runs again.
-// It asks the runtime how many there are: reading /proc is a blocking
-// system call, during which the runtime may hand the processor to a new
-// thread, the very thing it looks for.
 func tidyThreads() {
-	if runtimeThreads() > steadyThreads {
+	if threadCount() > steadyThreads {
 		releaseThreads()
 	}
 	time.AfterFunc(tidyInterval, tidyThreads)
