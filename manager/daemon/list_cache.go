@@ -41,8 +41,10 @@ func (d *Daemon) listJSON(e *entry, s *manager.Snapshot) ([]byte, error) {
 		}
 		cacheable = ok // not yet known: looked up again next time
 	}
-	if v, ok := d.lists.Load(e); ok && v.(*listEntry).key == key {
-		return v.(*listEntry).json, nil
+	if v, ok := d.lists.Load(e); ok {
+		if cached := v.(*listEntry); cached.key == key {
+			return cached.json, nil
+		}
 	}
 	data, err := json.Marshal(d.view(e, s))
 	if err != nil {
