@@ -93,6 +93,11 @@ func loadDeviceFilter(prog []bpfInsn) (int, error) {
 	}
 	copy(attr.progName[:], "cm_devices")
 	fd, err := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	// The verifier gives up with EAGAIN when a signal is pending for the
+	// thread (a SIGCHLD, say): try again, as libbpf does.
+	for try := 0; try < 10 && errors.Is(err, unix.EAGAIN); try++ {
+		fd, err = bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	}
 	if err != nil && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EACCES)) {
 		log := make([]byte, 64<<10)
 		attr.logLevel, attr.logSize = 1, uint32(len(log))
