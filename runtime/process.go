@@ -55,23 +55,35 @@ func setPersonality(p *specs.LinuxPersonality) error {
 	return nil
 }
 
-// setUser switches to process.user. Group changes come first: once the
-// uid is not 0 we may no longer change groups.
+// setUser switches the calling thread to process.user. Group changes
+// come first: once the uid is not 0 we may no longer change groups.
+//
+// These are the bare system calls, which change only this thread: the
+// kernel keeps credentials per thread, and the program gets the ones of
+// the thread that calls execve, this one (see Init). libc's wrappers
+// would also signal every other thread to change, and musl finds them by
+// a thread id it saved before nsexec cloned this process: after the
+// clone it is stale, so musl signals a thread that is not ours and fails
+// the call with EPERM, or a process that happens to have that id now.
 func setUser(u specs.User) error {
-	groups := make([]int, len(u.AdditionalGids))
-	for i, g := range u.AdditionalGids {
-		groups[i] = int(g)
+	groups := make([]uint32, len(u.AdditionalGids))
+	copy(groups, u.AdditionalGids)
+	var list unsafe.Pointer
+	if len(groups) > 0 {
+		list = unsafe.Pointer(&groups[0])
 	}
 	// setgroups is refused in a user namespace whose setgroups file says
 	// "deny"; then there is nothing to set anyway when no groups are asked.
-	if err := unix.Setgroups(groups); err != nil && !(len(groups) == 0 && errors.Is(err, unix.EPERM)) {
-		return fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, err)
+	_, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), uintptr(list), 0)
+	if errno != 0 && !(len(groups) == 0 && errno == unix.EPERM) {
+		return fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, errno)
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
+	gid, uid := uintptr(u.GID), uintptr(u.UID)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, gid, gid, gid); errno != 0 {
+		return fmt.Errorf("process.user.gid %d: %w", u.GID, errno)
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uid, uid, uid); errno != 0 {
+		return fmt.Errorf("process.user.uid %d: %w", u.UID, errno)
 	}
 	if u.Umask != nil {
 		unix.Umask(int(*u.Umask))
