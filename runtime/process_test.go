@@ -57,6 +57,7 @@ func TestMain(m *testing.M) {
 		}
 		return r, nil
 	})
+	childproc.Serve(replacedExeChildEnv, replacedExeChild)
 	os.Exit(m.Run())
 }
 

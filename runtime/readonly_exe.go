@@ -41,13 +41,16 @@ func readonlyExe() (*os.File, error) {
 }
 
 // detachedReadonlyExe clones the mount of the running binary, as a
-// detached bind mount of that one file, and makes it read-only.
+// detached bind mount of that one file, and makes it read-only. It is
+// reached through /proc/self/exe, not by its path: the file at that path
+// may have been replaced since we started (an upgrade), and the init must
+// be this very binary, which works even once its path is gone.
 func detachedReadonlyExe() (*os.File, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.OpenTree(unix.AT_FDCWD, exe, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("open_tree %s: %w", exe, err)
 	}
