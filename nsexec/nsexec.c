@@ -25,7 +25,9 @@
  *   cmrun parent (Go)          stage 0 (this code)            stage 1 (this code, then Go)
  *   -----------------          -------------------            ----------------------------
  *   start "cmrun init"   --->  read the bootstrap message
- *   send bootstrap             move into the container's cgroup
+ *   send bootstrap             (no user namespace: unshare the new namespaces now, and
+ *   cgroup made          --->   wait until the parent has made the cgroup)
+ *                              move into the container's cgroup
  *                              join namespaces by path (setns)
  *                              unshare(CLONE_NEWUSER)?
  *                        <---  "please write my uid/gid maps"
@@ -180,6 +182,18 @@ static pid_t clone_init(struct cgroup_v2 *g, uint64_t newpid, int32_t *how)
 }
 
 /*
+ * unshare_new creates the namespaces of rest, and sets a new time
+ * namespace's clocks while it has no process yet.
+ */
+static void unshare_new(struct bootstrap *b, uint32_t rest)
+{
+	if (rest != 0 && unshare(rest) < 0)
+		nsexec_bail("unshare namespaces (flags 0x%x)", rest);
+	if ((rest & CLONE_NEWTIME) && b->timens_offsets != NULL && b->timens_offsets[0] != '\0')
+		nsexec_write_timens_offsets(b->timens_offsets);
+}
+
+/*
  * stage0 runs in the process the parent started. It returns only in the
  * child it clones, with the cgroup namespace still to enter: its fd to
  * join, or -1 and whether to create one.
@@ -191,6 +205,29 @@ static void stage0(int *cgroupns_fd, int *new_cgroupns)
 	char *buf = nsexec_read_msg(MSG_BOOTSTRAP, &len);
 
 	nsexec_parse_bootstrap(buf, len, &b);
+
+	/*
+	 * The new namespaces, except two. The PID namespace is made with the
+	 * init (clone_init). The cgroup namespace's root is the cgroup its
+	 * creator is in, and on cgroup v2 only the init is born inside the
+	 * container's group, so the init creates it (stage1).
+	 */
+	uint32_t rest = b.clone_flags & ~(uint32_t)(CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWPID);
+	if (b.cgroup_pending) {
+		/*
+		 * The parent is still making the cgroup, in ten v1 hierarchies,
+		 * which takes longer than our own start: create the namespaces
+		 * meanwhile (a network namespace alone takes most of a
+		 * millisecond), then wait for it. The parent asks for this only
+		 * when no user namespace is made or joined: that one must come
+		 * first, and own the others. Nothing has been joined yet, so the
+		 * cgroup's paths below still mean what they meant to the parent
+		 * (a new mount namespace is a copy of ours).
+		 */
+		unshare_new(&b, rest);
+		uint32_t ready_len;
+		free(nsexec_read_msg(MSG_CGROUP_READY, &ready_len));
+	}
 	join_cgroup_v1(&b);
 	struct cgroup_v2 g = open_cgroup_v2(b.cgroup_dir);
 	*cgroupns_fd = -1;
@@ -203,18 +240,9 @@ static void stage0(int *cgroupns_fd, int *new_cgroupns)
 	if (b.clone_flags & CLONE_NEWUSER)
 		nsexec_new_user_namespace();
 
-	/*
-	 * The remaining namespaces, except two. The PID namespace is made
-	 * with the init (clone_init). The cgroup namespace's root is the
-	 * cgroup its creator is in, and on cgroup v2 only the init is born
-	 * inside the container's group, so the init creates it (stage1).
-	 */
 	*new_cgroupns = (b.clone_flags & CLONE_NEWCGROUP) != 0;
-	uint32_t rest = b.clone_flags & ~(uint32_t)(CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWPID);
-	if (rest != 0 && unshare(rest) < 0)
-		nsexec_bail("unshare namespaces (flags 0x%x)", rest);
-	if ((rest & CLONE_NEWTIME) && b.timens_offsets != NULL && b.timens_offsets[0] != '\0')
-		nsexec_write_timens_offsets(b.timens_offsets);
+	if (!b.cgroup_pending)
+		unshare_new(&b, rest);
 
 	int32_t how;
 	pid_t child = clone_init(&g, b.clone_flags & CLONE_NEWPID, &how);

@@ -35,6 +35,7 @@ struct bootstrap {
 	int cgroup_task_count;
 	const char *cgroup_dir;              /* cgroup v2: the group's directory */
 	const char *cgroupns_path;           /* a cgroup namespace to join (stage 1 does) */
+	int cgroup_pending;                  /* the parent is still making the cgroup (MSG_CGROUP_READY follows) */
 };
 
 /* nsexec_parse_bootstrap decodes the bootstrap message; its strings point into buf. */

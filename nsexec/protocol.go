@@ -23,6 +23,7 @@ const (
 	MsgUsermapAck     MsgType = C.MSG_USERMAP_ACK
 	MsgPid            MsgType = C.MSG_PID
 	MsgError          MsgType = C.MSG_ERROR
+	MsgCgroupReady    MsgType = C.MSG_CGROUP_READY
 )
 
 // FirstInitMsg is the first number free for the messages the Go half of
@@ -47,6 +48,7 @@ const (
 	attrCgroupTasks   = C.ATTR_CGROUP_TASKS
 	attrCgroupDir     = C.ATTR_CGROUP_DIR
 	attrCgroupnsPath  = C.ATTR_CGROUPNS_PATH
+	attrCgroupPending = C.ATTR_CGROUP_PENDING
 )
 
 // MaxCgroupTasks is how many cgroup v1 hierarchies the preamble can join.
@@ -93,6 +95,10 @@ type Bootstrap struct {
 	// CgroupDir is the group's cgroup v2 directory, which the init is
 	// cloned into; empty on a host without cgroup v2.
 	CgroupDir string
+	// CgroupPending says the parent is still making the cgroup: stage 0
+	// creates its new namespaces meanwhile and moves in once MsgCgroupReady
+	// comes. Only for a container without a user namespace (see nsexec.c).
+	CgroupPending bool
 }
 
 // Join adds a namespace to join: a cgroup namespace has its own place,
@@ -128,6 +134,9 @@ func (b *Bootstrap) Encode() []byte {
 	}
 	if b.CgroupNamespacePath != "" {
 		put(attrCgroupnsPath, append([]byte(b.CgroupNamespacePath), 0))
+	}
+	if b.CgroupPending {
+		put(attrCgroupPending, nil)
 	}
 	return out
 }

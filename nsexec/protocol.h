@@ -15,8 +15,9 @@
 #define MSG_USERMAP_ACK     3 /* parent -> stage 0: maps written */
 #define MSG_PID             4 /* stage 0 -> parent: s32 pid of the init, s32 JOINED_* */
 #define MSG_ERROR           5 /* any stage, the Go init's too -> parent: text, then the sender exits */
+#define MSG_CGROUP_READY    6 /* parent -> stage 0: the cgroup a pending bootstrap names exists now */
 /* Numbers from here up belong to the Go init's own messages (runtime/initproto.go), which the preamble never reads. */
-#define MSG_FIRST_INIT      6
+#define MSG_FIRST_INIT      7
 
 /* Bootstrap attributes. */
 #define ATTR_CLONE_FLAGS    1 /* u32 CLONE_NEW* flags */
@@ -25,6 +26,7 @@
 #define ATTR_CGROUP_TASKS   4 /* NUL-terminated path of a cgroup v1 "tasks" file to write "0" to */
 #define ATTR_CGROUP_DIR     5 /* NUL-terminated path of the cgroup v2 directory to clone the init into */
 #define ATTR_CGROUPNS_PATH  6 /* NUL-terminated path of a cgroup namespace for the init to join */
+#define ATTR_CGROUP_PENDING 7 /* no value: the cgroup is still being made; create the namespaces, then wait for MSG_CGROUP_READY */
 
 /* How the init got into a cgroup v2 group (second half of MSG_PID). */
 #define JOINED_V1_ONLY       0 /* no cgroup v2 group: the v1 "tasks" files were enough */

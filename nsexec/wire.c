@@ -142,6 +142,9 @@ void nsexec_parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 		case ATTR_CGROUPNS_PATH:
 			b->cgroupns_path = val;
 			break;
+		case ATTR_CGROUP_PENDING:
+			b->cgroup_pending = 1;
+			break;
 		default:
 			errno = 0;
 			nsexec_bail("protocol error: unknown bootstrap attribute %u", type);

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -18,8 +19,9 @@ type cgroup = cgroupfs.Group
 
 // createCgroup makes the container's cgroup and writes its limits. The
 // init is moved in before it runs anything of the user's. The CPU share
-// and bandwidth limits come back unapplied (see deferCPU).
-func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, *specs.LinuxCPU, error) {
+// and bandwidth limits come back unapplied (see deferCPU). located gets
+// the group once its paths are known, before it is made.
+func (c *Container) createCgroup(s *specs.Spec, warn func(string), located func(cgroup)) (cgroup, *specs.LinuxCPU, error) {
 	host, err := c.cgroupHost()
 	if err != nil {
 		return nil, nil, err
@@ -47,6 +49,7 @@ func (c *Container) createCgroup(s *specs.Spec, warn func(string)) (cgroup, *spe
 	if pids, err := g.Pids(); err == nil && len(pids) > 0 {
 		warn(fmt.Sprintf("container's cgroup is not empty: %d process(es) found", len(pids)))
 	}
+	located(g)
 	if err := g.Create(); err != nil {
 		g.Destroy()
 		return nil, nil, fmt.Errorf("create cgroup %s: %w", path, err)
@@ -106,10 +109,14 @@ func (p *pendingCgroup) applyLateCPU(warn func(string)) error {
 }
 
 // pendingCgroup is a container's cgroup being made in another goroutine,
-// while stage 0 of its init starts: each takes about a millisecond, and
-// the init needs the cgroup only once stage 0 asks for its bootstrap.
+// while stage 0 of its init starts and creates its namespaces: stage 0
+// needs the cgroup's paths for its bootstrap, and the cgroup itself only
+// when it moves in.
 type pendingCgroup struct {
 	done       chan struct{}
+	located    chan struct{} // closed once the group's paths are known (where), or it failed before
+	where      cgroup        // the group being made; nil if it failed before that
+	creating   bool          // made by createCgroupAsync, not existing already (exec)
 	cg         cgroup
 	lateCPU    *specs.LinuxCPU // applied once the init is ready
 	err        error
@@ -119,13 +126,23 @@ type pendingCgroup struct {
 
 // createCgroupAsync starts createCgroup; wait collects it.
 func (c *Container) createCgroupAsync(s *specs.Spec) *pendingCgroup {
-	p := &pendingCgroup{done: make(chan struct{}), start: time.Now()}
+	p := &pendingCgroup{done: make(chan struct{}), located: make(chan struct{}), creating: true, start: time.Now()}
 	go func() {
 		defer close(p.done)
-		p.cg, p.lateCPU, p.err = c.createCgroup(s, func(w string) { p.warnings = append(p.warnings, w) })
+		var once sync.Once
+		locate := func(g cgroup) { once.Do(func() { p.where = g; close(p.located) }) }
+		defer locate(nil) // it failed before it knew the group
+		p.cg, p.lateCPU, p.err = c.createCgroup(s, func(w string) { p.warnings = append(p.warnings, w) }, locate)
 		p.end = time.Now()
 	}()
 	return p
+}
+
+// location returns the group being made as soon as its paths are known,
+// or nil if making it failed before that (wait has the error).
+func (p *pendingCgroup) location() cgroup {
+	<-p.located
+	return p.where
 }
 
 // wait returns the cgroup once it is made.
@@ -136,7 +153,8 @@ func (p *pendingCgroup) wait() (cgroup, error) {
 
 // existingCgroup wraps a cgroup that already exists (exec) as a pending one.
 func existingCgroup(cg cgroup) *pendingCgroup {
-	p := &pendingCgroup{done: make(chan struct{}), cg: cg}
+	p := &pendingCgroup{done: make(chan struct{}), located: make(chan struct{}), where: cg, cg: cg}
+	close(p.located)
 	close(p.done)
 	return p
 }

@@ -187,12 +187,23 @@ func (s *spawning) bootstrap() error {
 			return fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
-	// Stage 0 moves itself into the cgroup before it joins or creates a
-	// namespace, so everything it forks, the container's PID 1 included,
-	// is born inside (see cgroupfs.Entry for why not s.cg.Add).
-	cg, err := s.cg.wait()
-	if err != nil {
-		return err
+	// Stage 0 moves itself into the cgroup before it joins a namespace,
+	// so everything it forks, the container's PID 1 included, is born
+	// inside (see cgroupfs.Entry for why not s.cg.Add). Without a user
+	// namespace it need not wait for the cgroup to exist to create its
+	// namespaces: it gets the paths now and MsgCgroupReady once the cgroup
+	// is made (see nsexec.Bootstrap.CgroupPending).
+	pending := s.cg.creating && !hasUserNamespace(s.cfg.Bundle.Spec)
+	var cg cgroup
+	if pending {
+		cg = s.cg.location()
+	}
+	if cg == nil {
+		var err error
+		if cg, err = s.cg.wait(); err != nil {
+			return err
+		}
+		pending = false
 	}
 	s.cfg.CgroupDirs = cg.Dirs()
 	s.sent = *s.boot
@@ -201,8 +212,33 @@ func (s *spawning) bootstrap() error {
 		return fmt.Errorf("cgroup %s spans %d v1 hierarchies, more than the %d the init can join", cg.Path(), len(entry.Tasks), nsexec.MaxCgroupTasks)
 	}
 	s.sent.CgroupTasks, s.sent.CgroupDir = entry.Tasks, entry.Unified
+	s.sent.CgroupPending = pending
 	s.start = time.Now()
-	return nsexec.WriteMsg(s.sock, nsexec.MsgBootstrap, s.sent.Encode())
+	if err := nsexec.WriteMsg(s.sock, nsexec.MsgBootstrap, s.sent.Encode()); err != nil || !pending {
+		return err
+	}
+	if _, err := s.cg.wait(); err != nil {
+		return err
+	}
+	if err := nsexec.WriteMsg(s.sock, nsexec.MsgCgroupReady, nil); err != nil {
+		// Stage 0 failed to create its namespaces meanwhile, and its
+		// reason waits on the socket.
+		if typ, payload, rerr := nsexec.ReadMsg(s.sock); rerr == nil && typ == nsexec.MsgError {
+			return fmt.Errorf("container init: %s", payload)
+		}
+		return err
+	}
+	return nil
+}
+
+// hasUserNamespace tells whether the container makes or joins a user namespace.
+func hasUserNamespace(s *specs.Spec) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return true
+		}
+	}
+	return false
 }
 
 // handle answers one message from stage 0 or the init; ready is true
@@ -223,8 +259,12 @@ func (s *spawning) handle(typ nsexec.MsgType, payload []byte) (ready bool, _ err
 		}
 		reap(s.stage0) // stage 0 has done its part and exits
 		s.reaped = true
-		t.Record("cmrun", s.start, "nsexec: join cgroup (%s), join/create namespaces (flags %#x, %d joined), clone init",
-			joined, s.sent.CloneFlags, len(s.sent.NamespacePaths))
+		created := ""
+		if s.sent.CgroupPending {
+			created = "; the new ones while the cgroup was made"
+		}
+		t.Record("cmrun", s.start, "nsexec: join cgroup (%s), join/create namespaces (flags %#x, %d joined%s), clone init",
+			joined, s.sent.CloneFlags, len(s.sent.NamespacePaths), created)
 		s.cfg.Pid = s.pid
 		done := t.Step("cmrun", "send config to init %d", s.pid)
 		err = sendConfig(s.sock, s.cfg)

@@ -266,6 +266,31 @@ func TestKillSignals(t *testing.T) {
 	}
 }
 
+// TestNamespacesWhileCgroupIsMade: without a user namespace, stage 0
+// creates the namespaces while cmrun still makes the cgroup, and the trace
+// says so; with one it waits for the cgroup first (the user namespace
+// must come before the others and needs its id maps).
+func TestNamespacesWhileCgroupIsMade(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name   string
+		edit   func(*specs.Spec)
+		during bool
+	}{
+		{"no user namespace", nil, true},
+		{"user namespace", func(s *specs.Spec) { fixture.WithUserNamespace(s, 100000, 100000) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.run(e.bundle(tc.edit, "readlink", "/proc/self/ns/net"), "--trace")
+			require.Equal(t, 0, r.code, r.stderr)
+			require.Equal(t, tc.during, strings.Contains(r.stderr, "the new ones while the cgroup was made"), r.stderr)
+			host, err := os.Readlink("/proc/self/ns/net")
+			require.NoError(t, err)
+			require.NotContains(t, r.stdout, host, "the container has the host's network namespace")
+		})
+	}
+}
+
 // TestTrace checks --trace explains the setup steps.
 func TestTrace(t *testing.T) {
 	e := newEnv(t)
