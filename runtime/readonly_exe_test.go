@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,14 +61,9 @@ func TestReadonlyExeAfterUpgrade(t *testing.T) {
 		t.Skip("needs root for the bind mount")
 	}
 	exe := filepath.Join(t.TempDir(), "runtime.test")
-	src, err := os.Open(os.Args[0])
+	binary, err := os.ReadFile(os.Args[0])
 	require.NoError(t, err)
-	defer src.Close()
-	dst, err := os.OpenFile(exe, os.O_WRONLY|os.O_CREATE, 0o755)
-	require.NoError(t, err)
-	_, err = io.Copy(dst, src)
-	require.NoError(t, err)
-	require.NoError(t, dst.Close())
+	require.NoError(t, os.WriteFile(exe, binary, 0o755))
 
 	cmd := exec.Command(exe, "-test.run", "^$")
 	cmd.Env = append(os.Environ(), replacedExeChildEnv+"={}")
