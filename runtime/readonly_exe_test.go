@@ -41,14 +41,19 @@ func replacedExeChild(cfg *struct{}) (r replacedExeReport, _ []string) {
 		return r, nil
 	}
 	var running, got unix.Stat_t
-	unix.Stat("/proc/self/exe", &running)
-	unix.Fstat(int(f.Fd()), &got)
-	r.SameFile = running.Ino == got.Ino && running.Dev == got.Dev
 	var fs unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &fs); err != nil {
+	err = unix.Stat("/proc/self/exe", &running)
+	if err == nil {
+		err = unix.Fstat(int(f.Fd()), &got)
+	}
+	if err == nil {
+		err = unix.Fstatfs(int(f.Fd()), &fs)
+	}
+	if err != nil {
 		r.Err = err.Error()
 		return r, nil
 	}
+	r.SameFile = running.Ino == got.Ino && running.Dev == got.Dev
 	r.ReadOnly = fs.Flags&unix.ST_RDONLY != 0
 	return r, nil
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"cm/nsexec"
+	"cm/runtime/namespace"
 )
 
 // noRseq keeps glibc from registering restartable sequences in the init.
@@ -23,7 +24,8 @@ import (
 // fail that registration, and glibc aborts the process then; the Go
 // runtime of the init starts threads whenever a system call blocks,
 // for instance while waiting on the exec fifo. The user's program gets
-// process.env, not this.
+// process.env, not this. (musl registers none; this is for a build that
+// fell back to glibc.)
 const noRseq = "GLIBC_TUNABLES=glibc.pthread.rseq=0"
 
 // spawnRequest is what spawn needs to start either init: the container's
@@ -193,7 +195,7 @@ func (s *spawning) bootstrap() error {
 	// namespace it need not wait for the cgroup to exist to create its
 	// namespaces: it gets the paths now and MsgCgroupReady once the cgroup
 	// is made (see nsexec.Bootstrap.CgroupPending).
-	pending := s.cg.creating && !hasUserNamespace(s.cfg.Bundle.Spec)
+	pending := s.cg.creating && !namespace.Has(s.cfg.Bundle.Spec, specs.UserNamespace)
 	var cg cgroup
 	if pending {
 		cg = s.cg.location()
@@ -224,21 +226,11 @@ func (s *spawning) bootstrap() error {
 		// Stage 0 failed to create its namespaces meanwhile, and its
 		// reason waits on the socket.
 		if typ, payload, rerr := nsexec.ReadMsg(s.sock); rerr == nil && typ == nsexec.MsgError {
-			return fmt.Errorf("container init: %s", payload)
+			_, err = s.handle(typ, payload)
 		}
 		return err
 	}
 	return nil
-}
-
-// hasUserNamespace tells whether the container makes or joins a user namespace.
-func hasUserNamespace(s *specs.Spec) bool {
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == specs.UserNamespace {
-			return true
-		}
-	}
-	return false
 }
 
 // handle answers one message from stage 0 or the init; ready is true

@@ -265,6 +265,23 @@ func TestTimeNamespace(t *testing.T) {
 	require.GreaterOrEqual(t, uptime, 365*86400)
 }
 
+// TestTimeNamespaceRefusedOffset: a clock offset the kernel refuses fails
+// in stage 0 while cmrun may still be making the cgroup (without a user
+// namespace the namespaces come first); cmrun reports the kernel's reason
+// and leaves nothing behind.
+func TestTimeNamespaceRefusedOffset(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle(func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: -100_000_000_000}}
+	}, "true")
+	id := e.newID()
+	r := e.cmrun("run", "--bundle", bundle, id)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "write /proc/self/timens_offsets: ")
+	e.requireNoLeftovers(id, bundle)
+}
+
 // TestPrivilegesBadInput: wrong capability names, seccomp actions and id
 // mappings fail create with the field named, leaving nothing behind.
 func TestPrivilegesBadInput(t *testing.T) {
