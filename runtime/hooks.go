@@ -11,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"cm/nsexec"
 )
 
 // hasCreateHooks reports whether the init must pause so the parent can run
@@ -98,7 +100,10 @@ func runHook(h specs.Hook, state []byte) error {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	err := cmd.Run()
+	err := nsexec.ForkWithHostTimerSlack(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}

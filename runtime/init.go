@@ -82,6 +82,11 @@ type userProcess struct {
 // It returns the program to exec and the warnings to report.
 func prepareProcess(cfg *initConfig, sock *os.File, t *Trace) (*userProcess, []string, error) {
 	p := cfg.Bundle.Spec.Process
+	// The program inherits this thread's timer slack across execve: give
+	// it the host's back now, before a seccomp filter could refuse prctl.
+	if err := nsexec.RestoreHostTimerSlack(); err != nil {
+		return nil, nil, fmt.Errorf("restore timer slack: %w", err)
+	}
 	done := t.Step("init", "rlimits, io priority")
 	err := setProcessLimits(p)
 	done()

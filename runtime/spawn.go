@@ -147,7 +147,11 @@ func startStage0(r *spawnRequest, child *os.File) (int, error) {
 	path := fmt.Sprintf("/proc/self/fd/%d", len(files)-1)
 	env := []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd), noRseq}
 	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
-	pid, err := syscall.ForkExec(path, []string{"cmrun", "init"}, &syscall.ProcAttr{Env: env, Files: fds})
+	var pid int
+	err = nsexec.ForkWithHostTimerSlack(func() (err error) {
+		pid, err = syscall.ForkExec(path, []string{"cmrun", "init"}, &syscall.ProcAttr{Env: env, Files: fds})
+		return err
+	})
 	runtime.KeepAlive(files)
 	if err != nil {
 		return 0, fmt.Errorf("start container init: %w", err)

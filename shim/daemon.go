@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"cm/nsexec"
 	"cm/shim/proto"
 )
 
@@ -49,7 +50,7 @@ func Daemonize(o Options, args []string) (int, error) {
 	cmd.Stderr = os.Stderr // until Detach sends the daemon's output to shim.log
 	cmd.Dir = "/"          // do not keep the caller's directory busy
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	err = cmd.Start()
+	err = nsexec.ForkWithHostTimerSlack(cmd.Start)
 	w.Close() // now only the daemon holds the write end
 	if err != nil {
 		return 0, fmt.Errorf("start shim daemon: %w", err)

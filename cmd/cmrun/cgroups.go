@@ -14,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"cm/nsexec"
 	"cm/runtime"
 )
 
@@ -160,7 +161,13 @@ func cmdPs(g *globals, args []string) error {
 // psTable runs the host's ps(1) with psArgs and keeps its header and the
 // lines of the container's processes: it finds them by the PID column.
 func psTable(pids []int, psArgs []string, w io.Writer) error {
-	out, err := exec.Command("ps", psArgs...).Output()
+	cmd := exec.Command("ps", psArgs...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	err := nsexec.ForkWithHostTimerSlack(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err != nil {
 		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
 	}
@@ -168,7 +175,7 @@ func psTable(pids []int, psArgs []string, w io.Writer) error {
 	for _, pid := range pids {
 		in[pid] = true
 	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc := bufio.NewScanner(&out)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	if !sc.Scan() {
 		return fmt.Errorf("ps %s: printed nothing", strings.Join(psArgs, " "))
