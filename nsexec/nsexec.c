@@ -18,7 +18,8 @@
  * The process that runs this is "cmrun init", started by the cmrun parent
  * with one end of a socketpair as an inherited file descriptor whose number
  * is in the environment variable _CM_INITPIPE. Every other cmrun invocation
- * lacks that variable and returns from nsexec() at once.
+ * lacks that variable and returns from nsexec() at once, once it has raised
+ * its timer slack ("Timer slack" below).
  *
  * The stages, as a student should picture them:
  *
