@@ -33,13 +33,6 @@
 #define JOINED_V2_BY_CLONE3  1 /* clone3(CLONE_INTO_CGROUP) */
 #define JOINED_V2_BY_PROCS   2 /* clone3 failed: stage 0 wrote cgroup.procs, and waited */
 
-/*
- * The timer slack (ns) this process was started with, recorded by the
- * constructor before it raises its own (nsexec.c, "Timer slack"); Go
- * reads it to give the processes it starts the same (timer_slack.go).
- */
-extern long nsexec_host_timer_slack;
-
 #define MAX_NS_PATHS  16
 #define MAX_CGROUP_TASKS 32
 #define MAX_BOOTSTRAP (1 << 20)

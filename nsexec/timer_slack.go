@@ -1,6 +1,8 @@
 package nsexec
 
-// #include "protocol.h"
+// // The timer slack (ns) this process was started with, recorded by
+// // the constructor before it raises its own (nsexec.c, "Timer slack").
+// extern long nsexec_host_timer_slack;
 import "C"
 
 import (

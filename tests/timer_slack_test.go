@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostSlack is a timer slack no process has by chance: whoever shows it
+// hostSlackNs is a timer slack no process has by chance: whoever shows it
 // got it from the test, through cm.
-const hostSlack = "77777"
+const hostSlackNs = 77777
+
+var hostSlack = strconv.Itoa(hostSlackNs)
 
 // cmTimerSlack is the slack cmrun and cmshim give themselves (nsexec.c).
 const cmTimerSlack = "2000000"
@@ -28,7 +31,7 @@ func withTimerSlack(t *testing.T, start func()) {
 	defer goruntime.UnlockOSThread()
 	old, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
 	require.NoError(t, err)
-	require.NoError(t, unix.Prctl(unix.PR_SET_TIMERSLACK, 77777, 0, 0, 0))
+	require.NoError(t, unix.Prctl(unix.PR_SET_TIMERSLACK, hostSlackNs, 0, 0, 0))
 	defer unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(old), 0, 0, 0)
 	start()
 }
