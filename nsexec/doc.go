@@ -5,10 +5,11 @@
 //
 // Importing this package links the constructor into the binary. The
 // constructor does two things. In every process it raises the timer slack
-// for the Go runtime's sake, and timer_slack.go gives the processes we
-// start the host's slack back. In a process started as a container init
-// (the environment variable InitPipeEnv names an inherited socket) it
-// then runs the stages.
+// for the Go runtime's sake and, in cmrun, keeps the threads on one CPU
+// (one_cpu.c); ForkWithHostScheduling gives the processes we start the
+// host's slack and every CPU back. In a process started as a container
+// init (the environment variable InitPipeEnv names an inherited socket)
+// it then runs the stages.
 // The Go half of the preamble's wire protocol lives in protocol.go, with
 // the framing that the Go init reuses for its own messages (defined in
 // runtime/initproto.go, never here). This package never touches mounts or

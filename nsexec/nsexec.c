@@ -19,7 +19,8 @@
  * with one end of a socketpair as an inherited file descriptor whose number
  * is in the environment variable _CM_INITPIPE. Every other cmrun invocation
  * lacks that variable and returns from nsexec() at once, once it has raised
- * its timer slack ("Timer slack" below).
+ * its timer slack ("Timer slack" below) and, in cmrun, kept its thread on
+ * one CPU (one_cpu.c).
  *
  * The stages, as a student should picture them:
  *
@@ -47,14 +48,15 @@
  * Every failure is sent to the parent as a readable message (MSG_ERROR)
  * before exiting, so the parent never waits forever and the user sees why.
  *
- * The preamble is three files, read in this order:
+ * The preamble is four files, read in this order:
  *   nsexec.c      this file: the constructor, the two stages, the move into
  *                 the cgroup and the clone of the init;
  *   wire.c        the messages to and from the parent, fatal errors, and the
  *                 bootstrap's decoding (its wire format is mirrored in
  *                 protocol.go);
  *   namespaces.c  joining namespaces by path, the new user namespace and its
- *                 id maps, a new time namespace's clocks.
+ *                 id maps, a new time namespace's clocks;
+ *   one_cpu.c     why cmrun keeps its threads on one CPU, and how.
  * nsexec.h declares what they share (every such name starts with nsexec_);
  * protocol.h holds the numbers that C and Go share.
  */
@@ -317,6 +319,7 @@ __attribute__((constructor)) static void nsexec(void)
 	const char *env = getenv(INIT_PIPE_ENV);
 	if (env == NULL || *env == '\0') {
 		raise_timer_slack();
+		nsexec_pin_to_one_cpu();
 		return; /* an ordinary cmrun command: nothing else to do */
 	}
 

@@ -52,4 +52,12 @@ void nsexec_new_user_namespace(void);
 /* nsexec_write_timens_offsets sets the clocks of a time namespace that has no process yet. */
 void nsexec_write_timens_offsets(const char *offsets);
 
+/* one_cpu.c: cmrun keeps its threads on one CPU. */
+
+/* The CPU this process's threads are kept on; -1 if they are not (set once, by the constructor). */
+extern int nsexec_pinned_cpu;
+
+/* nsexec_pin_to_one_cpu pins the only thread to its CPU, if this binary asks for it and may. */
+void nsexec_pin_to_one_cpu(void);
+
 #endif

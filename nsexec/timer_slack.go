@@ -5,40 +5,31 @@ package nsexec
 // extern long nsexec_host_timer_slack;
 import "C"
 
-import (
-	"runtime"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // The constructor raised this process's timer slack to 2 ms, for the Go
 // runtime's sake (nsexec.c, "Timer slack"). A process inherits the slack
 // of the thread that forks it, and keeps it across execve, so a process
 // we start (stage 0, a hook, a shim) is forked from a thread set back to
-// the slack we were given: the container's program and the hooks see the
-// host's value, not ours.
+// the slack we were given (ForkWithHostScheduling): the container's
+// program and the hooks see the host's value, not ours.
 
 // HostTimerSlack is the timer slack, in nanoseconds, that this process
 // was started with; -1 if it could not be read.
 func HostTimerSlack() int64 { return int64(C.nsexec_host_timer_slack) }
 
-// ForkWithHostTimerSlack runs fork, which starts a process (os/exec's
-// Start, syscall.ForkExec), on a thread with the host's timer slack, so
-// the new process inherits that rather than ours. Go forks on the thread
-// of the goroutine that asks, hence the locked thread.
-func ForkWithHostTimerSlack(fork func() error) error {
+// threadToHostTimerSlack gives the calling thread, which must be locked,
+// the host's timer slack, and returns what gives it ours back.
+func threadToHostTimerSlack() (undo func()) {
 	host := HostTimerSlack()
 	ours, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
 	if host < 0 || err != nil || int64(ours) == host {
-		return fork()
+		return func() {}
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(host), 0, 0, 0); err != nil {
-		return fork() // then the child has ours: slower timers, nothing worse
+		return func() {} // then the child has ours: slower timers, nothing worse
 	}
-	defer unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ours), 0, 0, 0)
-	return fork()
+	return func() { unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ours), 0, 0, 0) }
 }
 
 // RestoreHostTimerSlack gives the calling thread the host's timer slack

@@ -100,7 +100,7 @@ func runHook(h specs.Hook, state []byte) error {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	err := nsexec.ForkWithHostTimerSlack(cmd.Start)
+	err := nsexec.ForkWithHostScheduling(cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}

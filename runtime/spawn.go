@@ -148,7 +148,7 @@ func startStage0(r *spawnRequest, child *os.File) (int, error) {
 	env := []string{nsexec.InitPipeEnv + "=" + strconv.Itoa(sockFd), noRseq}
 	done = t.Step("cmrun", "start stage 0 (exec cmrun init from a read-only mount)")
 	var pid int
-	err = nsexec.ForkWithHostTimerSlack(func() (err error) {
+	err = nsexec.ForkWithHostScheduling(func() (err error) {
 		pid, err = syscall.ForkExec(path, []string{"cmrun", "init"}, &syscall.ProcAttr{Env: env, Files: fds})
 		return err
 	})

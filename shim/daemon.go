@@ -50,7 +50,7 @@ func Daemonize(o Options, args []string) (int, error) {
 	cmd.Stderr = os.Stderr // until Detach sends the daemon's output to shim.log
 	cmd.Dir = "/"          // do not keep the caller's directory busy
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	err = nsexec.ForkWithHostTimerSlack(cmd.Start)
+	err = nsexec.ForkWithHostScheduling(cmd.Start)
 	w.Close() // now only the daemon holds the write end
 	if err != nil {
 		return 0, fmt.Errorf("start shim daemon: %w", err)

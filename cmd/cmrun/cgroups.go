@@ -164,7 +164,7 @@ func psTable(pids []int, psArgs []string, w io.Writer) error {
 	cmd := exec.Command("ps", psArgs...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	err := nsexec.ForkWithHostTimerSlack(cmd.Start)
+	err := nsexec.ForkWithHostScheduling(cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}
