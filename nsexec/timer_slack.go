@@ -21,20 +21,16 @@ func HostTimerSlack() int64 { return int64(C.nsexec_host_timer_slack) }
 // threadToHostTimerSlack gives the calling thread, which must be locked,
 // the host's timer slack, and returns what gives it ours back.
 func threadToHostTimerSlack() (undo func()) {
-	host := HostTimerSlack()
 	ours, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
-	if host < 0 || err != nil || int64(ours) == host {
-		return func() {}
-	}
-	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(host), 0, 0, 0); err != nil {
-		return func() {} // then the child has ours: slower timers, nothing worse
+	if err != nil || int64(ours) == HostTimerSlack() || RestoreHostTimerSlack() != nil {
+		return func() {} // nothing to change, or the child has ours: slower timers, nothing worse
 	}
 	return func() { unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ours), 0, 0, 0) }
 }
 
 // RestoreHostTimerSlack gives the calling thread the host's timer slack
-// back; the init calls it on the thread that then execs the user's
-// program, which keeps it.
+// back (nothing if it could not be read); the init calls it on the thread
+// that then execs the user's program, which keeps it.
 func RestoreHostTimerSlack() error {
 	host := HostTimerSlack()
 	if host < 0 {
