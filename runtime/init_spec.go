@@ -4,9 +4,9 @@ import specs "github.com/opencontainers/runtime-spec/specs-go"
 
 // initSpec is the part of the spec the container init reads, as it
 // travels to the init. The init could decode a whole specs.Spec, but
-// encoding/json then first builds its tables for every type a spec can
-// hold (resources, seccomp, Intel RDT, VMs, Windows...), a cost the
-// freshly started init would pay on every start. These are the same OCI types, only
+// every type in it costs the freshly started init its decoding tables
+// (see package lazyjson, which decodes it), and the resources and the
+// seccomp profile are most of a spec. These are the same OCI types, only
 // fewer of them; the cgroup resources and the seccomp profile stay with
 // the parent, which applies them (the init gets the compiled filter).
 type initSpec struct {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"cm/nsexec"
+	"cm/runtime/lazyjson"
 	"cm/runtime/spec"
 )
 
@@ -87,7 +88,7 @@ type readyMsg struct {
 func sendConfig(sock *os.File, cfg initConfig) error {
 	cfg.BundleDir, cfg.Rootfs, cfg.Spec = cfg.Bundle.Dir, cfg.Bundle.Rootfs, initSpecOf(cfg.Bundle.Spec)
 	cfg.HasSeccomp = cfg.Seccomp != nil
-	data, err := json.Marshal(cfg)
+	data, err := lazyjson.Marshal(&cfg)
 	if err != nil {
 		return fmt.Errorf("encode init config: %w", err)
 	}
@@ -113,7 +114,7 @@ func readConfig(sock *os.File) (*initConfig, error) {
 		return nil, fmt.Errorf("protocol error: expected config, got message %d", typ)
 	}
 	var cfg initConfig
-	if err := json.Unmarshal(payload, &cfg); err != nil {
+	if err := lazyjson.Unmarshal(payload, &cfg); err != nil {
 		return nil, fmt.Errorf("decode init config: %w", err)
 	}
 	cfg.Bundle = &Bundle{Dir: cfg.BundleDir, Rootfs: cfg.Rootfs, Spec: cfg.Spec.spec()}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"cm/runtime/lazyjson"
 	"cm/runtime/seccomp"
 	"cm/runtime/spec"
 )
@@ -36,7 +36,7 @@ func compileSeccomp(root string, s *specs.Spec, t *Trace, debug func(string)) ([
 	}
 	done := t.Step("cmrun", "compile seccomp profile")
 	defer done()
-	profile, err := json.Marshal(s.Linux.Seccomp)
+	profile, err := lazyjson.Marshal(s.Linux.Seccomp)
 	if err != nil {
 		return nil, fmt.Errorf("encode linux.seccomp: %w", err)
 	}

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/cgroupfs"
+	"cm/runtime/lazyjson"
 	"cm/runtime/spec"
 )
 
@@ -80,10 +80,11 @@ func Load(root, id string) (*Container, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state of %s: %w", id, err)
 	}
-	c := &Container{root: root}
-	if err := json.Unmarshal(data, c); err != nil {
+	c := &Container{}
+	if err := lazyjson.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
 	}
+	c.root = root
 	if err := c.checkConsistent(id); err != nil {
 		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
 	}
@@ -148,7 +149,7 @@ func List(root string) ([]*Container, error) {
 
 // save writes the state file atomically.
 func (c *Container) save() error {
-	data, err := json.Marshal(c)
+	data, err := lazyjson.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/runtime"
+	"cm/runtime/lazyjson"
 )
 
 // InitPath is where cminit appears inside a container started with --init.
@@ -36,15 +38,18 @@ func addInit(bundle string) error {
 		return fmt.Errorf("--init: %w", err)
 	}
 	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
+	if err := lazyjson.Unmarshal(data, &s); err != nil {
 		return fmt.Errorf("--init: parse %s: %w", config, err)
 	}
 	if !withInit(&s, initBin) {
 		return nil
 	}
-	if data, err = json.MarshalIndent(&s, "", "  "); err != nil {
+	if data, err = lazyjson.Marshal(&s); err != nil {
 		return fmt.Errorf("--init: encode config: %w", err)
 	}
+	var indented bytes.Buffer
+	json.Indent(&indented, data, "", "  ") // cannot fail on what Marshal wrote
+	data = indented.Bytes()
 	// The bundle may belong to someone else: no fixed temporary name.
 	if err := runtime.WriteFileAtomic(config, data, 0o644); err != nil {
 		return fmt.Errorf("--init: %w", err)

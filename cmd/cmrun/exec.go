@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"cm/runtime"
+	"cm/runtime/lazyjson"
 )
 
 func cmdExec(g *globals, args []string) error {
@@ -113,7 +113,7 @@ func readProcess(path string) (*specs.Process, error) {
 		return nil, fmt.Errorf("exec: --process: %w", err)
 	}
 	var p specs.Process
-	if err := json.Unmarshal(data, &p); err != nil {
+	if err := lazyjson.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("exec: --process %s: invalid JSON: %w", path, err)
 	}
 	return &p, nil
