@@ -43,6 +43,19 @@ func tableOf(t reflect.Type) table {
 	return tab
 }
 
+// walked returns the table of t when t is a plain struct or a pointer to
+// one, and whether it is the pointer; nil for everything encoding/json
+// handles whole.
+func walked(t reflect.Type) (tab table, pointer bool) {
+	if t.Kind() == reflect.Pointer {
+		t, pointer = t.Elem(), true
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	return tableOf(t), pointer
+}
+
 func buildTable(t reflect.Type) table {
 	for _, m := range []reflect.Type{marshalerType, unmarshalerType, textMarshalerType, textUnmarshalerType} {
 		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
@@ -70,10 +83,11 @@ func buildTable(t reflect.Type) table {
 		if name == "" {
 			name = f.Name
 		}
-		if !plainName(name) || seen[strings.ToLower(name)] {
+		folded := strings.ToLower(name)
+		if !plainName(name) || seen[folded] {
 			return nil
 		}
-		seen[strings.ToLower(name)] = true
+		seen[folded] = true
 		tab = append(tab, field{name: name, index: i, omitEmpty: opts == "omitempty"})
 	}
 	return tab

@@ -58,6 +58,24 @@ type holder struct {
 	Embed   *embedding `json:"embed,omitempty"`
 }
 
+// clash is a struct that names one key twice, for which encoding/json
+// ignores both fields. Made at run time: go vet rightly refuses it in
+// source.
+var clash = reflect.StructOf([]reflect.StructField{
+	{Name: "A", Type: reflect.TypeFor[string](), Tag: `json:"name"`},
+	{Name: "B", Type: reflect.TypeFor[string](), Tag: `json:"name"`},
+	{Name: "C", Type: reflect.TypeFor[string](), Tag: `json:"other"`},
+})
+
+// newClash returns a pointer to a clash with its fields set to values.
+func newClash(values ...string) any {
+	v := reflect.New(clash)
+	for i, s := range values {
+		v.Elem().Field(i).SetString(s)
+	}
+	return v.Interface()
+}
+
 type loop struct {
 	Next *loop `json:"next,omitempty"`
 }
@@ -147,6 +165,7 @@ func TestMarshalWritesWhatEncodingJSONWrites(t *testing.T) {
 		{"a value has no address", holder{Self: selfish{"by value"}}},
 		{"deeper than the walk goes", deep},
 		{"a cycle", cycle},
+		{"a key named twice", newClash("a", "b", "c")},
 		{"what cannot be encoded", &mixed{Float: math.NaN()}},
 	}
 	for _, c := range cases {
@@ -193,6 +212,7 @@ func TestUnmarshalReadsWhatEncodingJSONReads(t *testing.T) {
 		{"an interface field", `{"windows":{"credentialSpec":{"a":[1,"b",null]}}}`, newSpec},
 		{"structs left to encoding/json", `{"plain":"p","embedded":{"major":8,"weight":3},"list":[{"minor":2}],"stamped":{"at":"2020-01-02T03:04:05Z","name":"n"},"self":{"a":1},"selfPtr":"x","struct":{"path":"/r","readonly":true},"any":[1,"x"],"map":{"a":"b"},"Skipped":"no","hidden":"no","quoted":"7"}`, func() any { return &mixed{} }},
 		{"what a plain struct holds", `{"self":"x","stamped":{"at":"2020-01-02T03:04:05Z"},"embed":{"major":1}}`, func() any { return &holder{} }},
+		{"a key named twice", `{"name":"x","other":"y"}`, func() any { return newClash() }},
 		{"a bad time", `{"stamped":{"at":"yesterday"}}`, func() any { return &mixed{} }},
 		{"a null struct leaves it", `{"struct":null,"plain":"p"}`, func() any { return &mixed{} }},
 	}
@@ -235,13 +255,16 @@ func TestPlainSpecsTakeTheWalk(t *testing.T) {
 	require.NoError(t, json.Unmarshal(podman, &seccomp))
 	s := full(t)
 	s.Linux.Seccomp = &seccomp
+	objects := walkedObjects.Load()
 	data, err := Marshal(s)
 	require.NoError(t, err)
+	require.Greater(t, walkedObjects.Load()-objects, int64(20), "Marshal walked the spec's objects itself")
 
-	before := fallbacks.Load()
+	before, objects := fallbacks.Load(), walkedObjects.Load()
 	var got specs.Spec
 	require.NoError(t, Unmarshal(data, &got))
 	require.Equal(t, before, fallbacks.Load(), "the walk gave up on a plain spec")
+	require.Greater(t, walkedObjects.Load()-objects, int64(20), "Unmarshal walked the spec's objects itself")
 	require.Equal(t, s, &got)
 	require.NotNil(t, tableOf(reflect.TypeFor[specs.Spec]()))
 	require.Nil(t, tableOf(reflect.TypeFor[specs.LinuxWeightDevice]()), "embedded fields are encoding/json's")

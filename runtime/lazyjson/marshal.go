@@ -25,15 +25,14 @@ func appendValue(buf []byte, v reflect.Value, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, errNotPlain
 	}
-	t := v.Type()
+	tab, pointer := walked(v.Type())
 	switch {
-	case t.Kind() == reflect.Struct && tableOf(t) != nil:
-		return appendObject(buf, v, tableOf(t), depth)
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && tableOf(t.Elem()) != nil:
-		if v.IsNil() {
-			return append(buf, "null"...), nil
-		}
-		return appendObject(buf, v.Elem(), tableOf(t.Elem()), depth)
+	case tab != nil && !pointer:
+		return appendObject(buf, v, tab, depth)
+	case tab != nil && v.IsNil():
+		return append(buf, "null"...), nil
+	case tab != nil:
+		return appendObject(buf, v.Elem(), tab, depth)
 	default:
 		// Through a pointer where encoding/json would have one, so that
 		// a method on *T is used exactly when it would be.
@@ -52,6 +51,7 @@ func appendValue(buf []byte, v reflect.Value, depth int) ([]byte, error) {
 // appendObject writes a plain struct's fields in order, leaving out the
 // empty ones tagged omitempty.
 func appendObject(buf []byte, v reflect.Value, tab table, depth int) ([]byte, error) {
+	walkedObjects.Add(1)
 	buf = append(buf, '{')
 	start := len(buf)
 	for _, f := range tab {

@@ -11,8 +11,9 @@ import (
 // decoder, from the start.
 var errNotPlain = errors.New("lazyjson: not a plain document")
 
-// fallbacks counts the documents handed back to encoding/json, for tests.
-var fallbacks atomic.Int64
+// For tests: the documents handed back to encoding/json, and the objects
+// the walk read or wrote itself.
+var fallbacks, walkedObjects atomic.Int64
 
 // Unmarshal decodes data into v, a pointer to a zero value, as
 // json.Unmarshal does.
@@ -35,20 +36,17 @@ func Unmarshal(data []byte, v any) error {
 // decode stores the JSON value data (valid, as the whole document was)
 // in v.
 func decode(data []byte, v reflect.Value) error {
-	t := v.Type()
+	tab, pointer := walked(v.Type())
 	switch {
-	case t.Kind() == reflect.Struct && tableOf(t) != nil:
-		return decodeObject(data, v, tableOf(t))
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && tableOf(t.Elem()) != nil:
-		if isNull(data) {
-			return nil // the pointer of a fresh value stays nil
-		}
-		if v.IsNil() {
-			v.Set(reflect.New(t.Elem()))
-		}
-		return decodeObject(data, v.Elem(), tableOf(t.Elem()))
-	default:
+	case tab == nil:
 		return json.Unmarshal(data, v.Addr().Interface())
+	case !pointer:
+		return decodeObject(data, v, tab)
+	case isNull(data):
+		return nil // the pointer of a fresh value stays nil
+	default: // a fresh value's pointer is nil: each key is decoded once
+		v.Set(reflect.New(v.Type().Elem()))
+		return decodeObject(data, v.Elem(), tab)
 	}
 }
 
@@ -61,6 +59,7 @@ func decodeObject(data []byte, v reflect.Value, tab table) error {
 	if first(data) != '{' {
 		return errNotPlain // encoding/json words the type error
 	}
+	walkedObjects.Add(1)
 	set := make([]bool, len(tab))
 	return eachMember(data, func(key, value []byte) error {
 		i := tab.lookup(string(key))
